@@ -1,0 +1,1 @@
+"""concurrency-drills: concurrency exercises and a grader that finds their bugs every time."""
