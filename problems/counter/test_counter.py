@@ -1,6 +1,11 @@
-"""Checks for counter. Each check's docstring is the guarantee it proves; see README.md."""
+"""Checks for counter. Each check's docstring is the guarantee it proves; see README.md.
+
+PYTEST_DONT_REWRITE: each assertion message is written for the student; pytest's rewritten
+comparison would only repeat it in harness terms.
+"""
 import os
 import threading
+import time
 import traceback
 
 import pytest
@@ -157,7 +162,7 @@ def test_compare_and_set_atomic_with_increment(impl):
 
 # Real threads: a smoke test. It proves little about races (the checks above do); it never flakes.
 
-STRESS_THREADS, STRESS_INCREMENTS, STRESS_TIMEOUT = 4, 2000, 60
+STRESS_THREADS, STRESS_INCREMENTS, STRESS_TIMEOUT = 4, 2000, 20
 
 
 @pytest.mark.points(1)
@@ -178,10 +183,11 @@ def test_stress_real_threads(impl):
         threading.Thread(target=work, args=(f"incrementer-{i}", returned[i]), name=f"incrementer-{i}", daemon=True)
         for i in range(STRESS_THREADS)
     ]
+    deadline = time.monotonic() + STRESS_TIMEOUT
     for t in threads:
         t.start()
     for t in threads:
-        t.join(STRESS_TIMEOUT)
+        t.join(max(0.0, deadline - time.monotonic()))
     running = [t.name for t in threads if t.is_alive()]
     assert not running, f"threads still running after {STRESS_TIMEOUT} s: {', '.join(running)}"
     assert not errors, "\n".join(f"{name}: {describe_error(impl, exc)}" for name, exc in errors.items())

@@ -1,0 +1,98 @@
+"""Producers and consumers wait on one shared condition, and put() and get() wake it with notify().
+
+notify() wakes one waiter, any waiter: a put() can wake another producer instead of a waiting
+consumer. The producer finds the buffer full and waits again, the consumer sleeps on, and both
+wait forever (a lost wakeup). One condition is fine with notify_all(); notify() needs one
+condition per kind of waiter.
+
+Caught by: no_lost_wakeup
+"""
+import collections
+import threading
+import time
+
+
+class Closed(Exception):
+    """Raised by put() after close(), and by get() once a closed buffer is empty."""
+
+
+class BoundedBuffer:
+    """A first-in, first-out buffer holding at most capacity items."""
+
+    def __init__(self, capacity: int):
+        """Create an empty, open buffer that holds at most capacity items.
+
+        Raises:
+            ValueError: capacity is less than 1.
+        """
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, not {capacity}")
+        self._capacity = capacity
+        self._items = collections.deque()
+        self._closed = False
+        # _lock guards _items and _closed. Both conditions share it, so a waiter that wakes holds the
+        # lock and sees a consistent buffer.
+        self._lock = threading.Lock()
+        # Producers and consumers both wait on _changed; put() and get() notify one waiter, close() all.
+        self._changed = threading.Condition(self._lock)  # BUG: one condition for two kinds of waiter
+
+    def put(self, item, timeout: float | None = None) -> None:
+        """Add item at the back, waiting while the buffer is full.
+
+        Raises:
+            TimeoutError: the buffer stayed full for timeout seconds (None: wait as long as it takes).
+            Closed: the buffer is closed, or was closed while this call waited.
+        """
+        with self._changed:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            # `while`, not `if`: another producer may fill the slot between our wakeup and our turn.
+            while len(self._items) >= self._capacity and not self._closed:
+                if deadline is None:
+                    self._changed.wait()
+                else:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError(f"put() waited {timeout} s and the buffer stayed full")
+                    self._changed.wait(remaining)
+            if self._closed:
+                raise Closed("put() on a closed buffer")
+            self._items.append(item)
+            self._changed.notify()  # BUG: may wake another producer
+
+    def get(self, timeout: float | None = None):
+        """Remove and return the item at the front, waiting while the buffer is empty.
+
+        After close(), returns the items still in the buffer, then raises Closed.
+
+        Raises:
+            TimeoutError: the buffer stayed empty for timeout seconds (None: wait as long as it takes).
+            Closed: the buffer is closed and empty.
+        """
+        with self._changed:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            # `while`, not `if`: another consumer may take the item between our wakeup and our turn.
+            while not self._items and not self._closed:
+                if deadline is None:
+                    self._changed.wait()
+                else:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError(f"get() waited {timeout} s and the buffer stayed empty")
+                    self._changed.wait(remaining)
+            if not self._items:  # closed and drained
+                raise Closed("get() on a closed, empty buffer")
+            item = self._items.popleft()
+            self._changed.notify()  # BUG: may wake another consumer
+            return item
+
+    def close(self) -> None:
+        """Close the buffer: no more puts, and every put() or get() waiting now wakes up. Closing twice is harmless."""
+        with self._lock:
+            self._closed = True
+            # Every waiter must see _closed: wake all of them.
+            self._changed.notify_all()
+
+    def __len__(self) -> int:
+        """The number of items in the buffer now."""
+        with self._lock:
+            return len(self._items)
