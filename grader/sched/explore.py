@@ -1,0 +1,159 @@
+"""Run a scenario under many seeded schedules; shrink and report the first one that fails."""
+from __future__ import annotations
+
+import _thread
+import platform
+
+from grader.sched import instrument, primitives, runtime, strategies, trace
+from grader.sched.runtime import Abort, Failure, Run
+
+DEFAULT_SCHEDULES = 200
+DEFAULT_MAX_STEPS = 20_000
+SHRINK_BUDGET = 60          # replays spent on removing preemptions from a failing schedule
+STOP_GRACE = 5.0            # real seconds an aborted thread gets to unwind
+
+config = {"seed": None, "base_seed": 0, "replay": "explore(..., seed={seed})"}
+
+
+class ScheduleFailure(AssertionError):
+    """A schedule under which the scenario failed; str() is the student-facing report."""
+
+    def __init__(self, report: str, *, seed: int | None, kind: str, strategy: str = "",
+                 schedules: int = 0, preemptions: int = 0):
+        super().__init__(report)
+        self.seed = seed
+        self.kind = kind
+        self.strategy = strategy
+        self.schedules = schedules
+        self.preemptions = preemptions
+
+
+def explore(scenario, *, schedules: int | None = None, max_steps: int | None = None) -> None:
+    """Run scenario() under `schedules` seeded interleavings; raise ScheduleFailure on the first failure.
+
+    With a replay seed configured, run just that schedule. Each schedule is fully determined by
+    its seed, so a failure replays exactly.
+    """
+    __tracebackhide__ = True
+    primitives.install()
+    max_steps = max_steps or DEFAULT_MAX_STEPS
+    base = config["base_seed"]
+    probe = run_once(scenario, strategies.Replay([]), max_steps)
+    if probe.failure:
+        raise _failure(probe, base, "no thread switch needed", 1)
+    k = len(probe.decisions) + 1
+    if config["seed"] is not None:
+        seeds = [config["seed"]]
+    else:
+        seeds = range(base, base + (schedules or DEFAULT_SCHEDULES))
+    for count, seed in enumerate(seeds, start=1):
+        strategy = strategies.for_seed(seed, k)
+        run = run_once(scenario, strategy, max_steps)
+        if run.failure:
+            raise _failure(shrink(scenario, run, max_steps), seed, strategy.name, count)
+
+
+def run_once(scenario, strategy, max_steps: int) -> Run:
+    """One controlled execution of scenario() in the calling thread, named "main"."""
+    if runtime.active is not None:
+        raise RuntimeError("explore() cannot be nested")
+    run = Run(strategy, max_steps)
+    threads_before = _thread._count()
+    runtime.active = run
+    main = run.adopt_current("main")
+    instrument.run_started()
+    try:
+        try:
+            scenario()
+            _wait_for_threads(run, main)
+        except Abort:
+            pass
+        except AssertionError as exc:
+            run.failure = run.failure or Failure("assertion", _author_message(exc))
+        except Exception as exc:
+            run.failure = run.failure or trace.exception_failure(exc, "main")
+    finally:
+        run.by_ident.pop(main.ident, None)
+        run.abort()
+        stuck = _stop_threads(run)
+        instrument.run_finished()
+        runtime.active = None
+    if stuck:
+        raise ScheduleFailure(
+            f"{', '.join(stuck)} kept running after the test was over: it catches BaseException "
+            "(or uses a bare `except:`) and so swallows the scheduler's stop. Catch Exception instead.",
+            seed=None, kind="unstoppable thread")
+    if run.failure is None and _thread._count() > threads_before:
+        run.failure = Failure(
+            "uncontrolled thread",
+            "A thread was started without threading.Thread (e.g. with _thread), so the scheduler "
+            "cannot control it. Use threading.Thread.")
+    return run
+
+
+def _author_message(exc: AssertionError) -> str:
+    """The check's own message, without pytest's rewritten explanation (it shows object addresses)."""
+    text = str(exc)
+    if "\nassert " in text:
+        text = text.split("\nassert ", 1)[0]
+    elif text.startswith("assert "):
+        text = "assertion failed: " + text.split("\n", 1)[0]
+    return text or "assertion failed"
+
+
+def _wait_for_threads(run: Run, main) -> None:
+    """As at interpreter exit: wait for the non-daemon threads; daemon threads are abandoned."""
+    for t in run.threads[1:]:
+        while t.started and not t.daemon and not t.finished:
+            run.block(main, t, None)
+
+
+def _stop_threads(run: Run) -> list[str]:
+    """Wait for every aborted thread to unwind; name those that would not."""
+    stuck = []
+    for t in run.threads[1:]:
+        if t.thread is not None and t.started:
+            primitives._RealThread.join(t.thread, STOP_GRACE)
+            if primitives._RealThread.is_alive(t.thread):
+                stuck.append(t.name)
+    return stuck
+
+
+def preemptions(run: Run) -> int:
+    return sum(1 for _, preempted in run.decisions if preempted is not None)
+
+
+def shrink(scenario, failing: Run, max_steps: int) -> Run:
+    """Remove preemptions from a failing schedule while it still fails the same way."""
+    best, spent = failing, 0
+    improved = True
+    while improved and spent < SHRINK_BUDGET:
+        improved = False
+        choices = [chosen for chosen, _ in best.decisions]
+        points = [i for i, (_, preempted) in enumerate(best.decisions) if preempted is not None]
+        for i in reversed(points):
+            if spent >= SHRINK_BUDGET:
+                break
+            spent += 1
+            trial = run_once(scenario, strategies.Replay(choices[:i] + [strategies.STAY] + choices[i + 1:]),
+                             max_steps)
+            if (trial.failure and trial.failure.kind == best.failure.kind
+                    and (preemptions(trial), trial.steps) < (preemptions(best), best.steps)):
+                best, improved = trial, True
+                break
+    return best
+
+
+def _failure(run: Run, seed: int, strategy: str, count: int) -> ScheduleFailure:
+    failure = run.failure
+    lines = [failure.message]
+    lines += [f"  {d}" for d in failure.details]
+    columns = trace.interleaving(run)
+    n = preemptions(run)
+    if len(run.threads) > 1 and columns:
+        lines.append(f"Interleaving ({n} preemption{'s' if n != 1 else ''}, seed {seed}, {strategy}):")
+        lines += [f"  {c}" for c in columns]
+    replay = config["replay"].format(seed=seed)
+    lines.append(f"Replay: {replay}   (Python {platform.python_version()})")
+    return ScheduleFailure("\n".join(lines), seed=seed, kind=failure.kind, strategy=strategy,
+                           schedules=count, preemptions=n)

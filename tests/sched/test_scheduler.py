@@ -1,0 +1,221 @@
+"""The scheduler's own tests: what it must find, what it must never flag, and what it reports."""
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from grader.sched import ScheduleFailure, configure, explore, load_module
+
+HERE = os.path.dirname(__file__)
+
+
+@pytest.fixture(scope="module")
+def s():
+    return load_module(os.path.join(HERE, "samples.py"), "samples")
+
+
+@pytest.fixture(autouse=True)
+def fresh_config():
+    configure(seed=None, base_seed=0, replay="explore(..., seed={seed})")
+    yield
+    configure(seed=None, base_seed=0)
+
+
+def counting(s, cls, n=2):
+    def scenario():
+        c = cls()
+        ts = [threading.Thread(target=c.increment, name=f"incrementer-{i}") for i in range(n)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert c.value == n, f"{n} increments, value is {c.value}"
+    return scenario
+
+
+def failure(scenario, **kw) -> ScheduleFailure:
+    with pytest.raises(ScheduleFailure) as info:
+        explore(scenario, **kw)
+    return info.value
+
+
+def test_lost_update_found(s):
+    f = failure(counting(s, s.RacyCounter))
+    assert f.kind == "assertion"
+    assert "2 increments, value is 1" in str(f)
+    assert "samples.py:13 `self.value += 1`" in str(f)
+
+
+def test_lost_update_found_in_every_seed_range(s):
+    for base in range(0, 2000, 100):
+        configure(base_seed=base)
+        assert failure(counting(s, s.RacyCounter)).kind == "assertion"
+
+
+def test_correct_code_never_flagged(s):
+    explore(counting(s, s.LockedCounter, n=3), schedules=300)
+
+
+def test_two_lock_deadlock_reports_its_cycle(s):
+    def scenario():
+        accounts = s.TwoAccounts()
+        a = threading.Thread(target=accounts.transfer, args=(0, 1), name="alice")
+        b = threading.Thread(target=accounts.transfer, args=(1, 0), name="bob")
+        a.start(); b.start(); a.join(); b.join()
+    f = failure(scenario)
+    assert f.kind == "deadlock"
+    text = str(f)
+    assert "alice waits at samples.py:35 `with self.locks[dst]:` for the lock bob took at samples.py:34 `with self.locks[src]:`" in text
+    assert "bob waits at samples.py:35 `with self.locks[dst]:` for the lock alice took at samples.py:34 `with self.locks[src]:`" in text
+
+
+def test_lost_wakeup_reported_as_blocked_forever(s):
+    def scenario():
+        box = s.Mailbox(lost=True)
+        taker = threading.Thread(target=box.take, name="taker")
+        taker.start()
+        box.put("hello")
+        taker.join()
+    f = failure(scenario)
+    assert f.kind == "blocked forever"
+    assert "taker waits in Condition.wait() at samples.py:57 `if not self._cond.wait(timeout):`" in str(f)
+
+
+def test_condition_wait_with_timeout_uses_virtual_time(s):
+    results = []
+
+    def scenario():
+        box = s.Mailbox(lost=True)
+        start = time.monotonic()
+        results.append((box.take(timeout=30), time.monotonic() - start))
+    began = time.perf_counter()
+    explore(scenario, schedules=5)
+    assert time.perf_counter() - began < 5, "30 s timeouts must cost no real time"
+    assert results[-1] == ("timeout", 30.0)
+
+
+def test_sleep_does_not_fix_a_race(s):
+    def scenario():
+        flags = []
+        late = threading.Thread(target=s.sleepy_flag, args=(flags,), name="sleeper")
+        late.start()
+        time.sleep(1)      # "surely the other thread is done by now"
+        assert flags == [], "the sleeper ran first"
+        late.join()
+    explore(scenario, schedules=20)   # virtual 1 s < 5 s: the sleeper is never first
+
+
+def test_reentrant_and_nested_locks(s):
+    def scenario():
+        r = s.Reentrant()
+        ts = [threading.Thread(target=r.outer, name=f"t{i}") for i in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert sorted(r.log) == ["t0", "t1"]
+    explore(scenario, schedules=100)
+
+
+def test_threads_that_start_threads(s):
+    def scenario():
+        c = s.LockedCounter()
+        s.spawn_tree(c, 2)
+        assert c.value == 7
+    explore(scenario, schedules=50)
+
+
+def test_thread_pool_race_found_and_locked_pool_passes(s):
+    def pool(cls):
+        def scenario():
+            c = cls()
+            s.pool_sum(c, 3)
+            assert c.value == 3, f"3 jobs, value is {c.value}"
+        return scenario
+    explore(pool(s.LockedCounter), schedules=50)
+    assert failure(pool(s.RacyCounter)).kind == "assertion"
+
+
+def test_daemon_threads_are_abandoned_not_waited_for(s):
+    def scenario():
+        flags = []
+        d = threading.Thread(target=s.spin_until, args=(flags,), name="spinner", daemon=True)
+        d.start()
+    explore(scenario, schedules=20)
+
+
+def test_exception_inside_a_thread_fails_the_check(s):
+    def scenario():
+        t = threading.Thread(target=s.crash, name="worker-1")
+        t.start()
+        t.join()
+    f = failure(scenario)
+    assert f.kind == "exception"
+    assert str(f).startswith("KeyError: 'missing'\n  raised in worker-1 at samples.py:96 `return {}[\"missing\"]`")
+
+
+def test_uncontrolled_thread_reported(s):
+    def scenario():
+        c = s.RacyCounter()
+        s.start_raw_thread(c)
+        time.sleep(0.01)
+    f = failure(scenario)
+    assert f.kind == "uncontrolled thread"
+
+
+def test_busy_wait_hits_the_step_limit(s):
+    def scenario():
+        s.spin_until([])
+    f = failure(scenario, max_steps=500)
+    assert f.kind == "step limit"
+
+
+def test_replay_seed_gives_the_same_report(s):
+    first = failure(counting(s, s.RacyCounter))
+    configure(seed=first.seed)
+    again = failure(counting(s, s.RacyCounter))
+    assert str(again) == str(first)
+
+
+REPLAY_SCRIPT = """
+import os, sys, threading
+from grader.sched import configure, explore, load_module, ScheduleFailure
+s = load_module(sys.argv[1], "samples")
+configure(seed=int(sys.argv[2]) if len(sys.argv) > 2 else None)
+def scenario():
+    c = s.RacyCounter()
+    ts = [threading.Thread(target=c.increment, name=f"incrementer-{i}") for i in range(3)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    assert c.value == 3, f"3 increments, value is {c.value}"
+try:
+    explore(scenario)
+except ScheduleFailure as f:
+    print(f.seed); print(f)
+"""
+
+
+def _pythons():
+    found = [sys.executable]
+    root = os.path.expanduser("~/.pyenv/versions")
+    for v in ("3.12", "3.13"):
+        if os.path.isdir(root):
+            found += [os.path.join(root, d, "bin", "python") for d in sorted(os.listdir(root)) if d.startswith(v + ".")][:1]
+    return found
+
+
+@pytest.mark.parametrize("python", _pythons())
+def test_replay_is_byte_identical_in_a_fresh_process(python, tmp_path):
+    script = tmp_path / "replay.py"
+    script.write_text(REPLAY_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(HERE)), PYTHONHASHSEED="0")
+    sample = os.path.join(HERE, "samples.py")
+    found = subprocess.run([python, str(script), sample], capture_output=True, text=True, env=env, timeout=120)
+    assert found.returncode == 0, found.stderr
+    seed, report = found.stdout.split("\n", 1)
+    replays = [subprocess.run([python, str(script), sample, seed], capture_output=True, text=True, env=env,
+                              timeout=120).stdout for _ in range(2)]
+    assert replays == [found.stdout, found.stdout]
