@@ -247,6 +247,9 @@ class Timer(Thread):
 def sleep(seconds):
     run, st = controlled_state()
     if run is None:
+        from grader.sched import aio
+        if aio.active_loop is not None:
+            aio.blocking_sleep(seconds)
         return _real_sleep(seconds)
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")

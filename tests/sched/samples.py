@@ -108,3 +108,22 @@ def sleepy_flag(flags):
 def spin_until(flags):
     while not flags:
         pass
+
+
+async def fetch_in_order(urls, fetch):
+    """Results in completion order: wrong whenever fetches finish out of order."""
+    import asyncio
+    results = []
+
+    async def one(url):
+        results.append(await fetch(url))
+    await asyncio.gather(*(one(u) for u in urls))
+    return results
+
+
+async def wait_forever(event):
+    await event.wait()
+
+
+async def blocking_nap():
+    time.sleep(2)
