@@ -1,0 +1,42 @@
+"""Every problem of the repository is sound: the reference gets full marks, the stub fails every check,
+and each known bug fails every check its `Caught by:` line names. A new problem folder is covered here
+without touching this file."""
+from pathlib import Path
+
+import pytest
+
+from grader import catalog, runner
+
+REPO = Path(__file__).resolve().parent.parent
+PROBLEMS = catalog.load_all(REPO)
+BUGS = [(problem, bug) for problem in PROBLEMS for bug in problem.bugs]
+
+
+@pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.slug)
+def test_reference_gets_full_marks(problem):
+    assert problem.reference is not None, f"missing solutions/{problem.slug}/{problem.slug}.py"
+    result = runner.grade(problem, problem.reference)
+    assert {c.name: c.message for c in result.checks if not c.passed} == {}
+
+
+@pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.slug)
+def test_stub_fails_every_check(problem):
+    result = runner.grade(problem, problem.stub)
+    assert [c.name for c in result.checks if c.passed] == []
+
+
+@pytest.mark.parametrize("problem, bug", BUGS, ids=[f"{p.slug}-{b.name}" for p, b in BUGS])
+def test_bug_is_caught_by_the_checks_it_names(problem, bug):
+    result = runner.grade(problem, bug.path, only=bug.caught_by)
+    assert [c.name for c in result.checks if c.passed] == []
+
+
+def test_plain_pytest_collects_only_the_projects_tests():
+    """`python -m pytest` must not run problem checks directly: they only work under the grader."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120).stdout
+    nodes = [line for line in out.splitlines() if "::" in line]
+    assert nodes and [n for n in nodes if not n.startswith("tests/") or n.startswith("tests/fixtures/")] == []
