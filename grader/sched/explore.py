@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import _thread
+import functools
 import platform
 
 from grader.sched import instrument, primitives, runtime, strategies, trace
@@ -9,6 +10,7 @@ from grader.sched.runtime import Abort, Failure, Run
 
 DEFAULT_SCHEDULES = 200
 DEFAULT_MAX_STEPS = 20_000
+SIZE_BUDGET = 50           # seeds tried at each smaller size after a failure
 SHRINK_BUDGET = 60          # replays spent on removing preemptions from a failing schedule
 STOP_GRACE = 5.0            # real seconds an aborted thread gets to unwind
 
@@ -28,17 +30,20 @@ class ScheduleFailure(AssertionError):
         self.preemptions = preemptions
 
 
-def explore(scenario, *, schedules: int | None = None, max_steps: int | None = None) -> None:
+def explore(scenario, *, schedules: int | None = None, max_steps: int | None = None, sizes=None) -> None:
     """Run scenario() under `schedules` seeded interleavings; raise ScheduleFailure on the first failure.
 
-    With a replay seed configured, run just that schedule. Each schedule is fully determined by
-    its seed, so a failure replays exactly.
+    With `sizes` (e.g. `(1, 2, 4)`), scenario takes a size and is explored at the largest; a failure
+    is then retried at smaller sizes, and the smallest that still fails is the one reported. With a
+    replay seed configured, only that schedule runs. Each schedule is fully determined by its seed.
     """
     __tracebackhide__ = True
     primitives.install()
     max_steps = max_steps or DEFAULT_MAX_STEPS
+    sizes = sorted(sizes) if sizes else [None]
+    bodies = [scenario if n is None else functools.partial(scenario, n) for n in sizes]
     base = config["base_seed"]
-    probe = run_once(scenario, strategies.Replay([]), max_steps)
+    probe = run_once(bodies[-1], strategies.Replay([]), max_steps)
     if probe.failure:
         raise _failure(probe, base, "no thread switch needed", 1)
     k = len(probe.decisions) + 1
@@ -48,9 +53,22 @@ def explore(scenario, *, schedules: int | None = None, max_steps: int | None = N
         seeds = range(base, base + (schedules or DEFAULT_SCHEDULES))
     for count, seed in enumerate(seeds, start=1):
         strategy = strategies.for_seed(seed, k)
-        run = run_once(scenario, strategy, max_steps)
+        run = run_once(bodies[-1], strategy, max_steps)
         if run.failure:
-            raise _failure(shrink(scenario, run, max_steps), seed, strategy.name, count)
+            body, run, shown = _smallest(bodies, run, seed, k, max_steps)
+            raise _failure(shrink(body, run, max_steps), seed, shown, count)
+
+
+def _smallest(bodies, run: Run, seed: int, k: int, max_steps: int):
+    """The smallest size that fails the same way within SIZE_BUDGET seeds from `seed` (replayable)."""
+    name = strategies.for_seed(seed, k).name
+    for body in bodies[:-1]:
+        for trial_seed in range(seed, seed + SIZE_BUDGET):
+            trial = run_once(body, strategies.for_seed(trial_seed, k), max_steps)
+            if trial.failure and trial.failure.kind == run.failure.kind:
+                size = body.args[0]
+                return body, trial, f"{name}; shown at size {size}, seed {trial_seed}"
+    return bodies[-1], run, name
 
 
 def run_once(scenario, strategy, max_steps: int) -> Run:
@@ -151,7 +169,7 @@ def _failure(run: Run, seed: int, strategy: str, count: int) -> ScheduleFailure:
     columns = trace.interleaving(run)
     n = preemptions(run)
     if len(run.threads) > 1 and columns:
-        lines.append(f"Interleaving ({n} preemption{'s' if n != 1 else ''}, seed {seed}, {strategy}):")
+        lines.append(f"Interleaving ({n} preemption{'s' if n != 1 else ''}; seed {seed}, {strategy}):")
         lines += [f"  {c}" for c in columns]
     replay = config["replay"].format(seed=seed)
     lines.append(f"Replay: {replay}   (Python {platform.python_version()})")

@@ -9,8 +9,9 @@ from grader.sched import runtime
 from grader.sched.primitives import ControlledLock, tracked_files
 from grader.sched.runtime import SLEEP, Failure, ThreadState
 
-_MAX_ROWS = 40
+_MAX_ROWS = 30
 _MAX_CELL = 46
+_MAX_WIDTH = 130      # of a whole row: columns get narrower as threads get more
 _HARNESS_DIRS = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(os.__file__))
 
 # What a blocked thread is doing, by the stdlib function it is blocked in.
@@ -36,6 +37,11 @@ def _is_user(filename: str) -> bool:
     return filename in tracked_files or not filename.startswith(_HARNESS_DIRS)
 
 
+def _is_check_frame(frame) -> bool:
+    """A frame of the check's own code, not a helper marked with __tracebackhide__."""
+    return _is_user(frame.f_code.co_filename) and "__tracebackhide__" not in frame.f_code.co_varnames
+
+
 def student_site(frame) -> tuple[str, int] | None:
     """(file, line) of the innermost frame in the submission, else in the check, else None."""
     fallback = None
@@ -43,7 +49,7 @@ def student_site(frame) -> tuple[str, int] | None:
         name = frame.f_code.co_filename
         if name in tracked_files:
             return name, frame.f_lineno
-        if fallback is None and _is_user(name):
+        if fallback is None and _is_check_frame(frame):
             fallback = name, frame.f_lineno
         frame = frame.f_back
     return fallback
@@ -55,7 +61,7 @@ def _blocked_frames(st: ThreadState):
     inner = None
     while frame is not None:
         name = frame.f_code.co_filename
-        if name in tracked_files or (_is_user(name)):
+        if name in tracked_files or _is_check_frame(frame):
             op = _OPERATIONS.get(inner.f_code.co_qualname, inner.f_code.co_qualname + "()") if inner else None
             return (name, frame.f_lineno), op
         if not name.startswith(os.path.dirname(__file__)):
@@ -169,7 +175,8 @@ def interleaving(run: runtime.Run) -> list[str]:
         return []
     skipped = max(0, len(rows) - _MAX_ROWS)
     rows = rows[skipped:]
-    width = {tid: min(_MAX_CELL, max([len(names[tid])] + [len(c) for t, c in rows if t == tid])) for tid in tids}
+    cell_max = max(22, min(_MAX_CELL, _MAX_WIDTH // len(tids) - 2))
+    width = {tid: min(cell_max, max([len(names[tid])] + [len(c) for t, c in rows if t == tid])) for tid in tids}
 
     def line(cells: dict) -> str:
         parts = []

@@ -219,3 +219,19 @@ def test_replay_is_byte_identical_in_a_fresh_process(python, tmp_path):
     replays = [subprocess.run([python, str(script), sample, seed], capture_output=True, text=True, env=env,
                               timeout=120).stdout for _ in range(2)]
     assert replays == [found.stdout, found.stdout]
+
+
+def test_failure_shown_at_the_smallest_failing_size(s):
+    def scenario(n):
+        c = s.RacyCounter()
+        ts = [threading.Thread(target=c.increment, name=f"incrementer-{i}") for i in range(n)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert c.value == n, f"{n} increments, value is {c.value}"
+    f = failure(scenario, sizes=(4, 2, 3))
+    assert str(f).startswith("2 increments, value is 1\n"), str(f)
+    assert "shown at size 2" in str(f)
+    configure(seed=f.seed)
+    assert str(failure(scenario, sizes=(2, 3, 4))) == str(f)
