@@ -4,78 +4,15 @@ PYTEST_DONT_REWRITE: each assertion message is written for the student; pytest's
 comparison would only repeat it in harness terms.
 """
 import collections
-import os
 import threading
 import time
-import traceback
 
 import pytest
 
+from grader.checking import Crew, attempt, describe_error, raised, run_threads, said
 from grader.sched import explore
 
 SHORT = 0.05  # seconds; a timeout that must expire, kept short so the sequential checks are fast with real time
-
-
-class Crew:
-    """Named threads, one body each, started at once; join() waits for some or all, check() fails if any raised."""
-
-    def __init__(self, impl, bodies):
-        self.impl = impl
-        self.errors = {}
-        self.threads = {name: threading.Thread(target=self._guarded(name, body), name=name) for name, body in bodies.items()}
-        for t in self.threads.values():
-            t.start()
-
-    def _guarded(self, name, body):
-        def run():
-            try:
-                body()
-            except Exception as exc:
-                self.errors[name] = exc
-        return run
-
-    def join(self, *names):
-        __tracebackhide__ = True
-        for name in names or self.threads:
-            self.threads[name].join()
-        return self
-
-    def check(self):
-        __tracebackhide__ = True
-        if self.errors:
-            raise AssertionError("\n".join(f"{name}: {describe_error(self.impl, exc)}" for name, exc in self.errors.items()))
-
-
-def run_threads(impl, bodies):
-    """Run each body in a thread named by its key, join them all, and fail if any of them raised."""
-    __tracebackhide__ = True
-    Crew(impl, bodies).join().check()
-
-
-def describe_error(impl, exc, name_call=True):
-    """`get() raised IndexError: pop from an empty deque (bounded_buffer.py:31)`, naming the student's line if any."""
-    mine = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.basename(f.filename) == os.path.basename(impl.__file__)]
-    where = f" ({os.path.basename(mine[-1].filename)}:{mine[-1].lineno})" if mine else ""
-    call = f"{mine[-1].name}() raised " if mine and name_call else "raised "
-    return f"{call}{type(exc).__name__}: {exc}{where}" if str(exc) else f"{call}{type(exc).__name__}{where}"
-
-
-def attempt(call):
-    """Call call() and return what happened: ("returned", value) or ("raised", exception)."""
-    try:
-        return "returned", call()
-    except Exception as exc:
-        return "raised", exc
-
-
-def raised(outcome, kind):
-    return outcome[0] == "raised" and isinstance(outcome[1], kind)
-
-
-def said(impl, outcome):
-    """An outcome in the student's terms: `returned None`, `raised TimeoutError: ... (bounded_buffer.py:40)`."""
-    how, what = outcome
-    return f"returned {what!r}" if how == "returned" else describe_error(impl, what, name_call=False)
 
 
 def contents(buffer, limit=10):

@@ -3,44 +3,13 @@
 PYTEST_DONT_REWRITE: each assertion message is written for the student; pytest's rewritten
 comparison would only repeat it in harness terms.
 """
-import os
 import threading
 import time
-import traceback
 
 import pytest
 
+from grader.checking import describe_error, run_threads
 from grader.sched import explore
-
-
-def run_threads(impl, bodies):
-    """Run each body in a thread named by its key, join them all, and fail if any of them raised."""
-    __tracebackhide__ = True
-    errors = {}
-
-    def guarded(name, body):
-        def run():
-            try:
-                body()
-            except Exception as exc:
-                errors[name] = exc
-        return run
-
-    threads = [threading.Thread(target=guarded(name, body), name=name) for name, body in bodies.items()]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise AssertionError("\n".join(f"{name}: {describe_error(impl, exc)}" for name, exc in errors.items()))
-
-
-def describe_error(impl, exc):
-    """`increment() raised ValueError: ... (counter.py:12)`, naming the student's line where there is one."""
-    mine = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.basename(f.filename) == os.path.basename(impl.__file__)]
-    where = f" ({os.path.basename(mine[-1].filename)}:{mine[-1].lineno})" if mine else ""
-    call = f"{mine[-1].name}() raised " if mine else "raised "
-    return f"{call}{type(exc).__name__}: {exc}{where}"
 
 
 # Sequential checks: what each call returns, one thread at a time.

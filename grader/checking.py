@@ -1,0 +1,78 @@
+"""Helpers for check authors: named threads whose exceptions become messages in the student's terms.
+
+    from grader.checking import run_threads, attempt, said
+
+    run_threads(impl, {"producer-0": lambda: buf.put(1), "consumer-0": lambda: got.append(buf.get())})
+    outcome = attempt(lambda: buf.get(timeout=0.05))      # ("raised", TimeoutError(...))
+    assert raised(outcome, TimeoutError), f"get() on an empty buffer {said(impl, outcome)}"
+
+They work the same under `grader.sched.explore` and on real threads.
+"""
+import os
+import threading
+import traceback
+
+
+class Crew:
+    """Named threads, one body each, started at once; join() waits for some or all, check() fails if any raised."""
+
+    def __init__(self, impl, bodies):
+        self.impl = impl
+        self.errors = {}
+        self.threads = {name: threading.Thread(target=self._guarded(name, body), name=name)
+                        for name, body in bodies.items()}
+        for t in self.threads.values():
+            t.start()
+
+    def _guarded(self, name, body):
+        def run():
+            try:
+                body()
+            except Exception as exc:
+                self.errors[name] = exc
+        return run
+
+    def join(self, *names):
+        __tracebackhide__ = True
+        for name in names or self.threads:
+            self.threads[name].join()
+        return self
+
+    def check(self):
+        __tracebackhide__ = True
+        if self.errors:
+            raise AssertionError("\n".join(f"{name}: {describe_error(self.impl, exc)}"
+                                           for name, exc in self.errors.items()))
+
+
+def run_threads(impl, bodies):
+    """Run each body in a thread named by its key, join them all, and fail if any of them raised."""
+    __tracebackhide__ = True
+    Crew(impl, bodies).join().check()
+
+
+def describe_error(impl, exc, name_call=True):
+    """`get() raised IndexError: pop from an empty deque (bounded_buffer.py:31)`, naming the student's line."""
+    mine = [f for f in traceback.extract_tb(exc.__traceback__)
+            if os.path.basename(f.filename) == os.path.basename(impl.__file__)]
+    where = f" ({os.path.basename(mine[-1].filename)}:{mine[-1].lineno})" if mine else ""
+    call = f"{mine[-1].name}() raised " if mine and name_call else "raised "
+    return f"{call}{type(exc).__name__}: {exc}{where}" if str(exc) else f"{call}{type(exc).__name__}{where}"
+
+
+def attempt(call):
+    """Call call() and return what happened: ("returned", value) or ("raised", exception)."""
+    try:
+        return "returned", call()
+    except Exception as exc:
+        return "raised", exc
+
+
+def raised(outcome, kind):
+    return outcome[0] == "raised" and isinstance(outcome[1], kind)
+
+
+def said(impl, outcome):
+    """An outcome in the student's terms: `returned None`, `raised TimeoutError: ... (bounded_buffer.py:40)`."""
+    how, what = outcome
+    return f"returned {what!r}" if how == "returned" else describe_error(impl, what, name_call=False)
