@@ -37,9 +37,9 @@ import sys
 
 from grader.sched.aio import explore_async
 from grader.sched.explore import ScheduleFailure, config, explore
-from grader.sched.primitives import install, loading_submission, tracked_files
+from grader.sched.primitives import AtomicReference, install, loading_submission, tracked_files
 
-__all__ = ["explore", "explore_async", "ScheduleFailure", "configure", "load_module", "track_file"]
+__all__ = ["AtomicReference", "explore", "explore_async", "ScheduleFailure", "configure", "load_module", "track_file"]
 
 
 def track_file(path) -> None:

@@ -320,3 +320,40 @@ def install() -> None:
     queue.SimpleQueue = queue._PySimpleQueue
     import concurrent.futures.thread as cft
     cft._global_shutdown_lock = ControlledLock()
+
+
+# -- atomics for lock-free exercises --------------------------------------------------------------
+class AtomicReference:
+    """A reference with atomic get/set/compare_and_set; each call is a scheduling point.
+
+    compare_and_set compares by identity (`is`), as hardware CAS compares addresses.
+    """
+
+    def __init__(self, value=None):
+        self._value = value
+        self._guard = _real_allocate_lock()    # atomicity on real threads; under control one thread runs
+
+    def _point(self):
+        run, st = controlled_state()
+        if run is not None:
+            run.point(st)
+
+    def get(self):
+        self._point()
+        return self._value
+
+    def set(self, value) -> None:
+        self._point()
+        with self._guard:
+            self._value = value
+
+    def compare_and_set(self, expected, new) -> bool:
+        self._point()
+        with self._guard:
+            if self._value is expected:
+                self._value = new
+                return True
+            return False
+
+    def __repr__(self):
+        return f"AtomicReference({self._value!r})"

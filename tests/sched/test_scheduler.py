@@ -235,3 +235,21 @@ def test_failure_shown_at_the_smallest_failing_size(s):
     assert "shown at size 2" in str(f)
     configure(seed=f.seed)
     assert str(failure(scenario, sizes=(2, 3, 4))) == str(f)
+
+
+def test_atomic_reference_cas_points_expose_a_read_then_set_race():
+    from grader.sched import AtomicReference
+
+    def scenario():
+        ref = AtomicReference(0)
+
+        def bump_without_cas():
+            value = ref.get()
+            ref.set(value + 1)
+        ts = [threading.Thread(target=bump_without_cas, name=f"t{i}") for i in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert ref.get() == 2, f"value {ref.get()}"
+    assert failure(scenario).kind == "assertion"
