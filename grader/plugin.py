@@ -169,6 +169,7 @@ def pytest_collection_modifyitems(session, config, items):
         items[:] = []
 
 
+@pytest.hookimpl(tryfirst=True)  # before fixtures are set up: a setup error must find its check
 def pytest_runtest_setup(item):
     name = _check_name(item).removeprefix("test_")
     if name not in _state["results"]:

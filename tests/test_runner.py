@@ -164,6 +164,14 @@ def test_exception_at_import_names_the_innermost_student_line(tally, tmp_path):
     assert result.import_error == "tally.py:2: ZeroDivisionError: division by zero"
 
 
+def test_error_in_a_fresh_import_fails_the_check(tally, tmp_path):
+    source = "import os\nif os.path.exists('imported'):\n    raise RuntimeError('second import')\n" \
+             "open('imported', 'w').close()\n" + REFERENCE
+    result = grade(tally, tmp_path, source)
+    assert result.import_error is None
+    assert {check.message for check in result.checks} == {"tally.py:3: RuntimeError: second import"}
+
+
 def test_memory_bomb_fails_the_check(tally, tmp_path):
     result = grade(tally, tmp_path, with_add("blocks = []\nwhile True:\n    blocks.append(bytes(2**28))"))
     assert outcomes(result)[:2] == [
