@@ -11,7 +11,8 @@ from grader.sched.runtime import Abort, Failure, Run
 DEFAULT_SCHEDULES = 200
 DEFAULT_MAX_STEPS = 20_000
 SIZE_BUDGET = 50           # seeds tried at each smaller size after a failure
-SHRINK_BUDGET = 60          # replays spent on removing preemptions from a failing schedule
+SHRINK_BUDGET = 160         # replays spent on removing preemptions from a failing schedule
+BOUND_TRIES = 25            # seeded tries per preemption bound while shrinking
 STOP_GRACE = 5.0            # real seconds an aborted thread gets to unwind
 
 config = {"seed": None, "base_seed": 0, "replay": "explore(..., seed={seed})"}
@@ -142,23 +143,47 @@ def preemptions(run: Run) -> int:
 
 
 def shrink(scenario, failing: Run, max_steps: int) -> Run:
-    """Remove preemptions from a failing schedule while it still fails the same way."""
+    """Remove preemptions from a failing schedule while it still fails the same way.
+
+    First look for a schedule with 1, 2, ... preemptions placed at random (seeded), then drop single
+    preemptions from the last to the first. Deterministic: a replay shrinks the same way.
+    """
     best, spent = failing, 0
-    improved = True
-    while improved and spent < SHRINK_BUDGET:
-        improved = False
+
+    def attempt(choices) -> bool:
+        nonlocal best, spent
+        spent += 1
+        trial = run_once(scenario, strategies.Replay(choices), max_steps)
+        if (trial.failure and trial.failure.kind == best.failure.kind
+                and (preemptions(trial), trial.steps) < (preemptions(best), best.steps)):
+            best = trial
+            return True
+        return False
+
+    def choices_and_points():
         choices = [chosen for chosen, _ in best.decisions]
-        points = [i for i, (_, preempted) in enumerate(best.decisions) if preempted is not None]
-        for i in reversed(points):
-            if spent >= SHRINK_BUDGET:
+        return choices, [i for i, (_, preempted) in enumerate(best.decisions) if preempted is not None]
+
+    # Iterative preemption bounding (as CHESS does): the fewest preemptions that fail the same way.
+    k = len(best.decisions)
+    for bound in range(1, preemptions(best)):
+        for j in range(BOUND_TRIES):
+            if spent >= SHRINK_BUDGET // 2:
                 break
             spent += 1
-            trial = run_once(scenario, strategies.Replay(choices[:i] + [strategies.STAY] + choices[i + 1:]),
-                             max_steps)
-            if (trial.failure and trial.failure.kind == best.failure.kind
-                    and (preemptions(trial), trial.steps) < (preemptions(best), best.steps)):
-                best, improved = trial, True
+            trial = run_once(scenario, strategies.Bounded(bound * 1_000_003 + j, bound, k), max_steps)
+            if trial.failure and trial.failure.kind == best.failure.kind and preemptions(trial) < preemptions(best):
+                best = trial
                 break
+        else:
+            continue
+        break
+    i = len(choices_and_points()[1]) - 1
+    while i >= 0 and spent < SHRINK_BUDGET:
+        choices, points = choices_and_points()
+        if i < len(points):
+            attempt(choices[:points[i]] + [strategies.STAY] + choices[points[i] + 1:])
+        i -= 1
     return best
 
 

@@ -241,10 +241,11 @@ def deadlock_failure(run: Run) -> Failure:
     if cycle:
         return Failure("deadlock", "Deadlock: each of these threads holds a lock the next one waits for.",
                        tuple(trace.describe_cycle(cycle)))
-    finished = [t for t in run.threads if t.finished]
-    head = ("Blocked forever: these threads wait for something no running thread will ever do"
-            + (" (a lost wakeup: a notify or release that never came)." if finished else "."))
-    return Failure("blocked forever", head, tuple(trace.describe_waits(waiting)))
+    if any(getattr(t.waiting_on, "holder", None) is t for t in waiting):   # in a Condition/Event/Semaphore wait
+        return Failure("lost wakeup", "Lost wakeup: a thread waits to be notified, but no running thread "
+                       "will ever notify it.", tuple(trace.describe_waits(waiting)))
+    return Failure("blocked forever", "Blocked forever: every thread waits and none can wake the others.",
+                   tuple(trace.describe_waits(waiting)))
 
 
 def controlled_state() -> tuple[Run, ThreadState] | tuple[None, None]:

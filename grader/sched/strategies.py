@@ -65,6 +65,23 @@ class PCT:
         return max(runnable, key=lambda t: self.priority[t.tid])
 
 
+class Bounded:
+    """At most `bound` preemptions, at random decisions among the first k; otherwise keep running."""
+
+    def __init__(self, seed: int, bound: int, k: int):
+        self.rng = random.Random(seed)
+        self.name = f"{bound} preemption(s)"
+        self.at = set(self.rng.sample(range(max(k, bound)), bound))
+
+    def choose(self, runnable, current, index):
+        if current is not None and current in runnable:
+            others = [t for t in runnable if t is not current]
+            if index in self.at and others:
+                return others[self.rng.randrange(len(others))]
+            return current
+        return runnable[self.rng.randrange(len(runnable))]
+
+
 class Replay:
     """Follow recorded choices; where one no longer applies, keep the current thread if it can run."""
 

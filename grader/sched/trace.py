@@ -11,7 +11,7 @@ from grader.sched.runtime import SLEEP, Failure, ThreadState
 
 _MAX_ROWS = 30
 _MAX_CELL = 46
-_MAX_WIDTH = 130      # of a whole row: columns get narrower as threads get more
+_MAX_WIDTH = 160      # of a whole row: columns get narrower as threads get more
 _HARNESS_DIRS = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(os.__file__))
 
 # What a blocked thread is doing, by the stdlib function it is blocked in.
@@ -25,9 +25,11 @@ _OPERATIONS = {
 }
 
 
-def where(filename: str, line: int) -> str:
-    """`counter.py:12 `self.value += 1``: a place in the student's terms."""
+def where(filename: str, line: int, short: bool = False) -> str:
+    """`counter.py:12 `self.value += 1``: a place in the student's terms (`12 self.value += 1` if short)."""
     text = linecache.getline(filename, line).strip()
+    if short:
+        return f"{line} {text}"
     if len(text) > 40:
         text = text[:37] + "..."
     return f"{os.path.basename(filename)}:{line} `{text}`" if text else f"{os.path.basename(filename)}:{line}"
@@ -168,14 +170,17 @@ def interleaving(run: runtime.Run) -> list[str]:
         if rows and rows[-1][0] == tid and last.get(tid) == key:
             continue
         last[tid] = key
-        rows.append((tid, where(*key)))
+        rows.append((tid, key))
+    files = {cell[0] for _, cell in rows if isinstance(cell, tuple)}
+    short = len(files) == 1     # one file: show `line code`, and name the file once in the header
+    rows = [(tid, where(*cell, short=short) if isinstance(cell, tuple) else cell) for tid, cell in rows]
     names = {t.tid: t.name for t in run.threads}
     tids = sorted({tid for tid, _ in rows})
     if not rows:
         return []
     skipped = max(0, len(rows) - _MAX_ROWS)
     rows = rows[skipped:]
-    cell_max = max(22, min(_MAX_CELL, _MAX_WIDTH // len(tids) - 2))
+    cell_max = max(28, min(_MAX_CELL, _MAX_WIDTH // len(tids) - 2))
     width = {tid: min(cell_max, max([len(names[tid])] + [len(c) for t, c in rows if t == tid])) for tid in tids}
 
     def line(cells: dict) -> str:
@@ -187,7 +192,8 @@ def interleaving(run: runtime.Run) -> list[str]:
             parts.append(cell.ljust(width[tid]))
         return "  ".join(parts).rstrip()
 
-    out = [line(names)]
+    out = [f"(lines of {os.path.basename(files.pop())})"] if short else []
+    out.append(line(names))
     if skipped:
         out.append(f"(... {skipped} earlier steps)")
     out.extend(line({tid: cell}) for tid, cell in rows)
