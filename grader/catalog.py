@@ -221,7 +221,8 @@ def _read_checks(base: Path, path: Path) -> tuple[Check, ...]:
             if (call := _mark(decorator, "points")) is not None:
                 arg = call.args[0] if len(call.args) == 1 and not call.keywords else None
                 if not (isinstance(arg, ast.Constant) and type(arg.value) is int and arg.value > 0):
-                    raise ProblemError(f"{name}:{call.lineno}: points of {check!r} must be one positive integer literal")
+                    raise ProblemError(
+                        f"{name}:{call.lineno}: points of {check!r} must be one positive integer literal")
                 points = arg.value
             elif (call := _mark(decorator, "hint")) is not None:
                 arg = call.args[0] if len(call.args) == 1 and not call.keywords else None

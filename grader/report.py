@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["CheckResult", "Report", "format_terminal", "to_json", "Soundness", "soundness", "format_soundness"]
+__all__ = [
+    "CheckResult", "Report", "format_terminal", "to_json", "format_json", "Soundness", "soundness", "format_soundness",
+]
 
 
 @dataclass

@@ -99,7 +99,8 @@ def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: in
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         }
         run = _Run(cmd, scratch, env, names, wall)
-    return _report(problem, impl, names, run, limits)
+        shown_as = str(impl_copy.resolve())  # the file name in the child's tracebacks
+    return _report(problem, impl, shown_as, names, run, limits)
 
 
 def grade_all(tasks, jobs: int | None = None) -> list[Report]:
@@ -322,7 +323,8 @@ def _missing(name: str, check_limit: float, run: _Run, slug: str, limits: dict) 
     if run.ended:
         return "the check did not run (see the test output)"
     if run.running == name and run.timed_out:
-        return f"timed out after {check_limit:g} s and could not be stopped; the run was killed at {limits['wall_limit']:g} s"
+        wall = limits["wall_limit"]
+        return f"timed out after {check_limit:g} s and could not be stopped; the run was killed at {wall:g} s"
     cause = _cause(run, limits["wall_limit"], limits["cpu_limit"])
     if run.running == name:
         where = "during this check"
@@ -336,12 +338,26 @@ def _missing(name: str, check_limit: float, run: _Run, slug: str, limits: dict) 
     return f"{cause} {where}"
 
 
-def _stderr_lines(run: _Run, count: int = 8) -> str:
-    lines = [line for line in run.stderr.splitlines() if line.strip()]
-    return "\n".join(lines[-count:])
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)(?:,? in (\S+))?')
+_DUMP_HEADERS = ("Current thread", "Thread 0x", "Traceback (most recent", "Extension modules:", "Stack (most recent")
 
 
-def _report(problem: Problem, impl: Path, names: list[str], run: _Run, limits: dict) -> Report:
+def _evidence(stderr: str, impl_copy: str, count: int = 6) -> str:
+    """The useful last lines of the child's stderr: messages, and stack frames in the submission only."""
+    picked = []
+    for line in stderr.splitlines():
+        line = line.strip()
+        frame = _FRAME.search(line)
+        if frame:
+            if frame.group(1) == impl_copy:
+                name = f" in {frame.group(3)}" if frame.group(3) else ""
+                picked.append(f"{Path(impl_copy).name}:{frame.group(2)}{name}")
+        elif line and not line.startswith(_DUMP_HEADERS):
+            picked.append(line)
+    return "\n".join(picked[-count:])
+
+
+def _report(problem: Problem, impl: Path, impl_copy: str, names: list[str], run: _Run, limits: dict) -> Report:
     checks, explained = [], False
     for check in problem.checks:
         if check.name not in names:
@@ -349,9 +365,10 @@ def _report(problem: Problem, impl: Path, names: list[str], run: _Run, limits: d
         result = run.results.get(check.name)
         if result is None:
             message = _missing(check.name, problem.time_limit, run, problem.slug, limits)
-            evidence = _stderr_lines(run)
+            evidence = _evidence(run.stderr, impl_copy)
             if evidence and not explained and not run.ended:
-                message += "\nLast lines of the test process's stderr:\n" + "\n".join("  " + l for l in evidence.splitlines())
+                indented = "\n".join("  " + line for line in evidence.splitlines())
+                message += "\nFrom the test process's stderr:\n" + indented
                 explained = True
             result = {"passed": False, "message": message, "seed": None, "duration": None}
         checks.append(CheckResult(name=check.name, max_points=check.points, doc=check.doc, hint=check.hint, **result))

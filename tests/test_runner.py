@@ -118,6 +118,14 @@ def test_sigkill_mid_check(tally, tmp_path):
     ]
 
 
+def test_segfault_names_the_student_line(tally, tmp_path):
+    result = grade(tally, tmp_path, with_add("ctypes.string_at(0)", "import ctypes\n"), only="adds_amount")
+    assert outcomes(result) == [("adds_amount", False, "the test process was killed by signal SIGSEGV during this check\n"
+                                                       "From the test process's stderr:\n"
+                                                       "  Fatal Python error: Segmentation fault\n"
+                                                       "  tally.py:12 in add")]
+
+
 def test_exit_zero_in_a_check_is_not_a_pass(tally, tmp_path):
     result = grade(tally, tmp_path, with_add("os._exit(0)", "import os\n"))
     assert outcomes(result)[1:] == [
