@@ -8,8 +8,23 @@ import pytest
 from grader import catalog, runner
 
 REPO = Path(__file__).resolve().parent.parent
-PROBLEMS = catalog.load_all(REPO)
+
+
+def _load(slug):
+    try:
+        return catalog.load(slug, REPO), ""
+    except catalog.ProblemError as exc:
+        return None, str(exc)
+
+
+LOADED = {slug: _load(slug) for slug in catalog.slugs(REPO)}  # one broken folder fails one test, not all
+PROBLEMS = [problem for problem, _ in LOADED.values() if problem is not None]
 BUGS = [(problem, bug) for problem in PROBLEMS for bug in problem.bugs]
+
+
+@pytest.mark.parametrize("slug", LOADED)
+def test_problem_folder_follows_the_format(slug):
+    assert LOADED[slug][1] == ""
 
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.slug)
