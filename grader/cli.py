@@ -69,7 +69,7 @@ def test(slug, impl, reference, bug, seed, base_seed, checks, as_json):
         path, replay = impl, replay + f" --impl {impl}"
     else:
         path = problem.stub
-    result = runner.grade(problem, path, seed=seed, base_seed=base_seed, only=list(checks) or None)
+    result = runner.grade(problem, path, seed=seed, base_seed=base_seed, only=list(checks) or None, replay=replay)
     click.echo(report.format_json(result) if as_json else report.format_terminal(result, replay=replay))
     sys.exit(0 if result.full_marks else 1)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib.util
 import json
 import os
 import sys
@@ -33,6 +32,7 @@ def pytest_addoption(parser):
     group.addoption("--nonce-fd", type=int, default=None, help="pipe holding the result signing key")
     group.addoption("--grader-seed", type=int, default=None, help="replay exactly this schedule seed")
     group.addoption("--grader-base-seed", type=int, default=0, help="first schedule seed to explore")
+    group.addoption("--grader-replay", default=None, help="the command that regrades this file, for Replay: lines")
 
 
 def pytest_configure(config):
@@ -45,7 +45,9 @@ def pytest_configure(config):
     impl = config.getoption("impl")
     _state["impl"] = str(Path(impl).resolve()) if impl else None
     _state["timeout"] = config.getoption("timeout", None)
-    sched.configure(seed=config.getoption("grader_seed"), base_seed=config.getoption("grader_base_seed"))
+    _state["seeds"] = {"seed": config.getoption("grader_seed"), "base_seed": config.getoption("grader_base_seed")}
+    _state["replay"] = config.getoption("grader_replay")
+    sched.configure(**_state["seeds"])
     try:  # reproducible grading: no example database, the same examples on every run
         from hypothesis import settings
 
@@ -83,17 +85,19 @@ def _slug(path: str) -> str:
 
 
 def load_impl(path: str) -> object:
-    """Execute the file at `path` as a fresh module named after it; it stays in sys.modules until unload()."""
-    spec = importlib.util.spec_from_file_location(_slug(path), path)
-    module = importlib.util.module_from_spec(spec)
-    sched.track_file(path)
-    module.__grader_previous__ = sys.modules.get(spec.name)
-    sys.modules[spec.name] = module  # dataclasses, pickle and typing look their module up here
+    """Execute the file at `path` as a fresh module named after it, under the scheduler's control.
+
+    The scheduler marks the file for instruction-level scheduling points and controls the locks its
+    top level makes. The module stays in sys.modules until unload().
+    """
+    name = Path(path).stem
+    previous = sys.modules.get(name)
     try:
-        spec.loader.exec_module(module)
+        module = sched.load_module(path, name)
     except BaseException:
-        unload(module)
+        _restore(name, previous)
         raise
+    module.__grader_previous__ = previous
     return module
 
 
@@ -101,10 +105,14 @@ def unload(module) -> None:
     """Remove `module` from sys.modules, restoring what was there before load_impl()."""
     previous = module.__dict__.pop("__grader_previous__", None)
     if sys.modules.get(module.__name__) is module:
-        if previous is None:
-            del sys.modules[module.__name__]
-        else:
-            sys.modules[module.__name__] = previous
+        _restore(module.__name__, previous)
+
+
+def _restore(name: str, previous) -> None:
+    if previous is None:
+        sys.modules.pop(name, None)
+    else:
+        sys.modules[name] = previous
 
 
 @pytest.fixture
@@ -175,6 +183,9 @@ def pytest_runtest_setup(item):
     if name not in _state["results"]:
         _state["results"][name] = {"passed": True, "message": "", "seed": None, "duration": 0.0}
         _send({"kind": "begin", "check": name})
+        if _state["replay"]:  # a failure found by a schedule says how to replay just that check
+            command = _state["replay"].replace("{", "{{").replace("}", "}}")
+            sched.configure(**_state["seeds"], replay=f"{command} --seed {{seed}} -k {name}")
 
 
 def _flatten(exc: BaseException) -> BaseException:

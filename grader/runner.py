@@ -50,10 +50,12 @@ timeout_disable_debugger_detection = true
 _IMPORT = object()  # "the import of the submission was running"
 
 
-def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: int = 0, only=None) -> Report:
+def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: int = 0, only=None,
+          replay: str | None = None) -> Report:
     """Grade the file `impl_path` against `problem`'s checks (all, or the names in `only`).
 
     `seed` replays exactly one schedule; `base_seed` is the first seed the scheduler explores.
+    `replay` is the command that regrades this file (`grader test counter`), for failures' Replay: lines.
     Raises GraderError if the file does not exist or `only` names an unknown check.
     """
     impl = Path(impl_path)
@@ -83,6 +85,8 @@ def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: in
         options = [f"--timeout={problem.time_limit:g}", "--impl", str(impl_copy), "--grader-base-seed", str(base_seed)]
         if seed is not None:
             options += ["--grader-seed", str(seed)]
+        if replay:
+            options += ["--grader-replay", replay]
         cmd = [
             sys.executable, "-s", "-P", "-m", "pytest",
             "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.plugin",

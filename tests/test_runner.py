@@ -237,6 +237,15 @@ def test_schedule_failure_carries_its_seed(tally, tmp_path):
         "  lost an update", "  Replay: grader test tally --seed 7 -k adds_amount"]
 
 
+def test_replay_command_reaches_the_scheduler(tally, tmp_path):
+    source = with_add("def scenario():\n    assert False, 'lost an update'\nexplore(scenario)",
+                      "from grader.sched import explore\n")
+    result = grade(tally, tmp_path, source, only="adds_amount", replay="grader test tally --impl mine.py")
+    check = result.checks[0]
+    assert not check.passed and "lost an update" in check.message
+    assert f"Replay: grader test tally --impl mine.py --seed {check.seed} -k adds_amount" in check.message
+
+
 def test_missing_file_is_an_error(tally, tmp_path):
     with pytest.raises(catalog.GraderError) as info:
         runner.grade(tally, tmp_path / "nope.py")
