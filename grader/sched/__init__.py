@@ -48,10 +48,14 @@ def track_file(path) -> None:
     tracked_files.add(os.path.abspath(path))
 
 
-def configure(seed: int | None = None, base_seed: int = 0, replay: str | None = None) -> None:
-    """seed: replay exactly that schedule; base_seed: first seed tried; replay: command shown, with {seed}."""
-    config["seed"] = seed
-    config["base_seed"] = base_seed
+def configure(seed: int | None = None, base_seed: int = 0, replay: str | None = None,
+              stress_seconds: float | None = None, switch_interval: float | None = None) -> None:
+    """seed: replay exactly that schedule; base_seed: first seed tried; replay: command shown, with {seed}.
+
+    stress_seconds (benchmarks only): instead of exploring, run each scenario on real threads
+    repeatedly for that long, optionally with sys.setswitchinterval(switch_interval).
+    """
+    config.update(seed=seed, base_seed=base_seed, stress_seconds=stress_seconds, switch_interval=switch_interval)
     if replay is not None:
         config["replay"] = replay
 

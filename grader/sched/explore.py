@@ -15,7 +15,8 @@ SHRINK_BUDGET = 160         # replays spent on removing preemptions from a faili
 BOUND_TRIES = 25            # seeded tries per preemption bound while shrinking
 STOP_GRACE = 5.0            # real seconds an aborted thread gets to unwind
 
-config = {"seed": None, "base_seed": 0, "replay": "explore(..., seed={seed})"}
+config = {"seed": None, "base_seed": 0, "replay": "explore(..., seed={seed})",
+          "stress_seconds": None, "switch_interval": None}
 
 
 class ScheduleFailure(AssertionError):
@@ -43,6 +44,8 @@ def explore(scenario, *, schedules: int | None = None, max_steps: int | None = N
     max_steps = max_steps or DEFAULT_MAX_STEPS
     sizes = sorted(sizes) if sizes else [None]
     bodies = [scenario if n is None else functools.partial(scenario, n) for n in sizes]
+    if config["stress_seconds"] is not None:
+        return stress(bodies[-1], config["stress_seconds"], config["switch_interval"])
     base = config["base_seed"]
     probe = run_once(bodies[-1], strategies.Replay([]), max_steps)
     if probe.failure:
@@ -58,6 +61,43 @@ def explore(scenario, *, schedules: int | None = None, max_steps: int | None = N
         if run.failure:
             body, run, shown = _smallest(bodies, run, seed, k, max_steps)
             raise _failure(shrink(body, run, max_steps), seed, shown, count)
+
+
+def stress(scenario, seconds: float, switch_interval: float | None = None) -> int:
+    """The baseline a user would write without the scheduler: run scenario() on real threads, again
+    and again, for `seconds` of wall time. Returns the number of runs; raises ScheduleFailure on the
+    first failure (a run that does not finish within `seconds` counts as a hang).
+    """
+    import sys
+
+    old_interval = sys.getswitchinterval()
+    if switch_interval:
+        sys.setswitchinterval(switch_interval)
+    try:
+        end = primitives._real_monotonic() + seconds
+        runs = 0
+        while primitives._real_monotonic() < end:
+            outcome = []
+
+            def body():
+                try:
+                    scenario()
+                    outcome.append(None)
+                except BaseException as exc:
+                    outcome.append(exc)
+            worker = primitives._RealThread(target=body, daemon=True, name="stress")
+            worker.start()
+            worker.join(max(end - primitives._real_monotonic(), 0.05))
+            runs += 1
+            if not outcome:
+                raise ScheduleFailure(f"hung: run {runs} on real threads did not finish", seed=None, kind="hang",
+                                      strategy="stress", schedules=runs)
+            if outcome[0] is not None:
+                raise ScheduleFailure(f"{type(outcome[0]).__name__}: {outcome[0]}", seed=None, kind="stress",
+                                      strategy="stress", schedules=runs)
+        return runs
+    finally:
+        sys.setswitchinterval(old_interval)
 
 
 def _smallest(bodies, run: Run, seed: int, k: int, max_steps: int):

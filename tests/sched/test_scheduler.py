@@ -254,3 +254,13 @@ def test_atomic_reference_cas_points_expose_a_read_then_set_race():
             t.join()
         assert ref.get() == 2, f"value {ref.get()}"
     assert failure(scenario).kind == "assertion"
+
+
+def test_stress_mode_runs_real_threads_for_a_budget(s):
+    configure(stress_seconds=0.3)
+    explore(counting(s, s.LockedCounter))          # passes: a correct body on real threads
+
+    def hangs():
+        threading.Event().wait()
+    f = failure(hangs)
+    assert f.kind == "hang"
