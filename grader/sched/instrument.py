@@ -52,11 +52,12 @@ if sys.version_info >= (3, 12):
     _mon = sys.monitoring
     _TOOL = next(i for i in (4, 3, 2, 5) if _mon.get_tool(i) is None)
     _mon.use_tool_id(_TOOL, "concurrency-drills scheduler")
-    _instrumented: set = set()
+    # By identity: a file loaded again makes code objects that are equal to the old ones, not the same.
+    _instrumented: dict[int, object] = {}
 
     def _on_start(code, offset):
-        if code.co_filename in tracked_files and code not in _instrumented:
-            _instrumented.add(code)
+        if code.co_filename in tracked_files and id(code) not in _instrumented:
+            _instrumented[id(code)] = code
             _mon.set_local_events(_TOOL, code, _mon.events.INSTRUCTION)
         return _mon.DISABLE
 

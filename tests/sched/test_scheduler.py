@@ -264,3 +264,10 @@ def test_stress_mode_runs_real_threads_for_a_budget(s):
         threading.Event().wait()
     f = failure(hangs)
     assert f.kind == "hang"
+
+
+def test_a_submission_loaded_again_is_instrumented_again():
+    """Each check loads the submission fresh; equal code objects must not share instrumentation."""
+    for _ in range(3):
+        fresh = load_module(os.path.join(HERE, "samples.py"), "samples")
+        assert failure(counting(fresh, fresh.RacyCounter)).kind == "assertion"
