@@ -19,7 +19,7 @@ import pytest
 
 from grader import sched
 
-MAX_MESSAGE = 4000  # characters of a check's message; the runner accepts lines of up to 64 KiB
+MAX_MESSAGE = 12000  # characters of a check's message; the runner accepts lines of up to 64 KiB
 
 # Per-session state of this process: the channel, the submission, and each check's accumulated outcome.
 _state: dict = {"fd": None, "key": b"", "impl": None, "import_error": None, "pending": {}, "results": {}}
