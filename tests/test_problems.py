@@ -1,6 +1,6 @@
 """Every problem of the repository is sound: the reference gets full marks, the stub fails every check,
-and each known bug fails every check its `Caught by:` line names. A new problem folder is covered here
-without touching this file."""
+each known bug fails every check its `Caught by:` line names, and the second correct solution in
+tests/second_solutions/ gets full marks. A new problem folder is covered here without touching this file."""
 from pathlib import Path
 
 import pytest
@@ -44,6 +44,16 @@ def test_stub_fails_every_check(problem):
 def test_bug_is_caught_by_the_checks_it_names(problem, bug):
     result = runner.grade(problem, bug.path, only=bug.caught_by)
     assert [c.name for c in result.checks if c.passed] == []
+
+
+SECOND = [p for p in PROBLEMS if (REPO / "tests" / "second_solutions" / f"{p.slug}.py").is_file()]
+
+
+@pytest.mark.parametrize("problem", SECOND, ids=lambda p: p.slug)
+def test_second_correct_solution_gets_full_marks(problem):
+    """A differently written correct solution passes too: the checks do not demand one design."""
+    result = runner.grade(problem, REPO / "tests" / "second_solutions" / f"{problem.slug}.py")
+    assert {c.name: c.message for c in result.checks if not c.passed} == {}
 
 
 def test_plain_pytest_collects_only_the_projects_tests():
