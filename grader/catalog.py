@@ -33,6 +33,7 @@ class Check:
     points: int
     doc: str = ""
     hint: str | None = None
+    hidden: bool = False  # graded, but not shipped to students; its failure shows name and guarantee only
 
 
 @dataclass(frozen=True)
@@ -196,17 +197,18 @@ def _parse(base: Path, path: Path) -> ast.Module:
 
 def _mark(decorator: ast.expr, name: str) -> ast.Call | None:
     """The call node if `decorator` is `pytest.mark.<name>(...)` (or `mark.<name>(...)`)."""
-    if not isinstance(decorator, ast.Call) or not isinstance(decorator.func, ast.Attribute):
+    if not isinstance(decorator, ast.Call) or not _is_mark(decorator.func, name):
         return None
-    func = decorator.func
-    if func.attr != name:
-        return None
-    owner = func.value
-    if isinstance(owner, ast.Attribute) and owner.attr == "mark":
-        return decorator
-    if isinstance(owner, ast.Name) and owner.id == "mark":
-        return decorator
-    return None
+    return decorator
+
+
+def _is_mark(node: ast.expr, name: str) -> bool:
+    """Whether `node` is the attribute `pytest.mark.<name>` (or `mark.<name>`), not called."""
+    if not isinstance(node, ast.Attribute) or node.attr != name:
+        return False
+    owner = node.value
+    return (isinstance(owner, ast.Attribute) and owner.attr == "mark") or (
+        isinstance(owner, ast.Name) and owner.id == "mark")
 
 
 def _read_checks(base: Path, path: Path) -> tuple[Check, ...]:
@@ -217,8 +219,11 @@ def _read_checks(base: Path, path: Path) -> tuple[Check, ...]:
             continue
         check = node.name.removeprefix("test_")
         points = hint = None
+        hidden = False
         for decorator in node.decorator_list:
-            if (call := _mark(decorator, "points")) is not None:
+            if _is_mark(decorator, "hidden") or _mark(decorator, "hidden") is not None:
+                hidden = True
+            elif (call := _mark(decorator, "points")) is not None:
                 arg = call.args[0] if len(call.args) == 1 and not call.keywords else None
                 if not (isinstance(arg, ast.Constant) and type(arg.value) is int and arg.value > 0):
                     raise ProblemError(
@@ -232,7 +237,7 @@ def _read_checks(base: Path, path: Path) -> tuple[Check, ...]:
         if points is None:
             raise ProblemError(f"{name}:{node.lineno}: check {check!r} has no @pytest.mark.points(N)")
         doc = (ast.get_docstring(node) or "").strip()
-        checks.append(Check(name=check, points=points, doc=" ".join(doc.split()), hint=hint))
+        checks.append(Check(name=check, points=points, doc=" ".join(doc.split()), hint=hint, hidden=hidden))
     if not checks:
         raise ProblemError(f"{name}: no checks (test_<name> functions marked @pytest.mark.points(N))")
     return tuple(checks)

@@ -38,6 +38,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "points(n): the points this check is worth")
     config.addinivalue_line("markers", "hint(text): shown to the student when this check fails")
+    config.addinivalue_line("markers", "hidden: graded, but left out of the student handout")
     nonce_fd = config.getoption("nonce_fd")
     if nonce_fd is not None:
         _state["key"] = _read_nonce(nonce_fd)

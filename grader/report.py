@@ -21,6 +21,7 @@ class CheckResult:
     hint: str | None = None
     seed: int | None = None
     duration: float | None = None
+    hidden: bool = False
 
     @property
     def points(self) -> int:

@@ -51,11 +51,12 @@ _IMPORT = object()  # "the import of the submission was running"
 
 
 def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: int = 0, only=None,
-          replay: str | None = None) -> Report:
+          replay: str | None = None, on_result=None) -> Report:
     """Grade the file `impl_path` against `problem`'s checks (all, or the names in `only`).
 
     `seed` replays exactly one schedule; `base_seed` is the first seed the scheduler explores.
     `replay` is the command that regrades this file (`grader test counter`), for failures' Replay: lines.
+    `on_result(name, passed)` is called as each check's signed result arrives (for progress lines).
     Raises GraderError if the file does not exist or `only` names an unknown check.
     """
     impl = Path(impl_path)
@@ -102,7 +103,7 @@ def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: in
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         }
-        run = _Run(cmd, scratch, env, names, wall)
+        run = _Run(cmd, scratch, env, names, wall, on_result)
         shown_as = str(impl_copy.resolve())  # the file name in the child's tracebacks
     return _report(problem, impl, shown_as, names, run, limits)
 
@@ -135,7 +136,8 @@ def _rlimits(wall: float) -> list[tuple[int, tuple[int, int]]]:
 class _Run:
     """One child process: start it, read its result channel until it ends or its time is up, kill its group."""
 
-    def __init__(self, cmd, cwd, env, names, wall):
+    def __init__(self, cmd, cwd, env, names, wall, on_result=None):
+        self.on_result = on_result
         self.key = secrets.token_bytes(32)
         self.names = set(names)
         self.results: dict[str, dict] = {}
@@ -273,6 +275,8 @@ class _Run:
             return False
         self.results[check] = {"passed": record["passed"], "message": record["message"], "seed": seed,
                                "duration": float(duration)}
+        if self.on_result is not None:
+            self.on_result(check, record["passed"])
         return True
 
 
@@ -375,7 +379,8 @@ def _report(problem: Problem, impl: Path, impl_copy: str, names: list[str], run:
                 message += "\nFrom the test process's stderr:\n" + indented
                 explained = True
             result = {"passed": False, "message": message, "seed": None, "duration": None}
-        checks.append(CheckResult(name=check.name, max_points=check.points, doc=check.doc, hint=check.hint, **result))
+        checks.append(CheckResult(name=check.name, max_points=check.points, doc=check.doc, hint=check.hint,
+                                  hidden=check.hidden, **result))
     return Report(
         problem=problem.slug,
         impl=str(impl),
