@@ -1,0 +1,64 @@
+"""One lock for the whole bank: every transfer holds it.
+
+It is correct (nothing lost, no overdraft, no deadlock), but transfer(0, 1, ...) and
+transfer(2, 3, ...) wait for each other although they share no account: the bank runs one
+transfer at a time however many threads it has.
+
+Caught by: disjoint_transfers_run_in_parallel
+"""
+import threading
+
+
+class InsufficientFunds(Exception):
+    """Raised by transfer() when the source account holds less than the amount; nothing changes."""
+
+
+class Bank:
+    """Accounts numbered 0 to n - 1 that any number of threads can transfer between at once."""
+
+    def __init__(self, balances: list[int]):
+        """Open one account per entry of balances, holding that balance (keep your own copy of the list)."""
+        self._balances = list(balances)
+        # _lock guards every balance. Nobody waits for a balance to change, so nobody notifies.
+        self._lock = threading.Lock()  # BUG: one lock for all accounts: no two transfers run at once
+
+    def _check_account(self, account: int) -> None:
+        if not 0 <= account < len(self._balances):
+            raise ValueError(f"no account {account}: accounts are 0 to {len(self._balances) - 1}")
+
+    def transfer(self, src: int, dst: int, amount: int) -> None:
+        """Move amount from account src to account dst, as one step that no other call can see half done.
+
+        Transfers between different accounts run at the same time; transfers in opposite directions never deadlock.
+
+        Raises:
+            ValueError: src or dst is not an account number, src == dst, or amount <= 0. Nothing changes.
+            InsufficientFunds: src holds less than amount. Nothing changes.
+        """
+        self._check_account(src)
+        self._check_account(dst)
+        if src == dst:
+            raise ValueError(f"cannot transfer from account {src} to itself")
+        if amount <= 0:
+            raise ValueError(f"the amount must be positive, not {amount}")
+        with self._lock:
+            # Check and move under both locks: nobody can take the money between the check and the move.
+            if self._balances[src] < amount:
+                raise InsufficientFunds(f"account {src} holds {self._balances[src]}, less than {amount}")
+            self._balances[src] -= amount
+            self._balances[dst] += amount
+
+    def balance(self, account: int) -> int:
+        """The balance of account now.
+
+        Raises:
+            ValueError: account is not an account number.
+        """
+        self._check_account(account)
+        with self._lock:
+            return self._balances[account]
+
+    def total(self) -> int:
+        """The sum of all balances, as one consistent snapshot: always the initial total, even while transfers run."""
+        with self._lock:
+            return sum(self._balances)
