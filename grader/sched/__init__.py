@@ -39,7 +39,7 @@ from grader.sched.aio import explore_async
 from grader.sched.explore import ScheduleFailure, config, explore
 from grader.sched.primitives import AtomicReference, install, loading_submission, tracked_files
 
-__all__ = ["AtomicReference", "explore", "explore_async", "ScheduleFailure", "configure", "load_module", "track_file"]
+__all__ = ["AtomicReference", "explore", "explore_async", "ScheduleFailure", "configure", "configure_stress", "load_module", "track_file"]
 
 
 def track_file(path) -> None:
@@ -48,16 +48,18 @@ def track_file(path) -> None:
     tracked_files.add(os.path.abspath(path))
 
 
-def configure(seed: int | None = None, base_seed: int = 0, replay: str | None = None,
-              stress_seconds: float | None = None, switch_interval: float | None = None) -> None:
-    """seed: replay exactly that schedule; base_seed: first seed tried; replay: command shown, with {seed}.
-
-    stress_seconds (benchmarks only): instead of exploring, run each scenario on real threads
-    repeatedly for that long, optionally with sys.setswitchinterval(switch_interval).
-    """
-    config.update(seed=seed, base_seed=base_seed, stress_seconds=stress_seconds, switch_interval=switch_interval)
+def configure(seed: int | None = None, base_seed: int = 0, replay: str | None = None) -> None:
+    """seed: replay exactly that schedule; base_seed: first seed tried; replay: command shown, with {seed}."""
+    config.update(seed=seed, base_seed=base_seed)
     if replay is not None:
         config["replay"] = replay
+
+
+def configure_stress(seconds: float | None, switch_interval: float | None = None) -> None:
+    """For benchmarks: instead of exploring, run each scenario on real threads again and again for
+    `seconds` (the baseline a user would write), optionally with sys.setswitchinterval(switch_interval).
+    None restores exploring."""
+    config.update(stress_seconds=seconds, switch_interval=switch_interval)
 
 
 def load_module(path, name: str):

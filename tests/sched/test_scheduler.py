@@ -257,13 +257,17 @@ def test_atomic_reference_cas_points_expose_a_read_then_set_race():
 
 
 def test_stress_mode_runs_real_threads_for_a_budget(s):
-    configure(stress_seconds=0.3)
-    explore(counting(s, s.LockedCounter))          # passes: a correct body on real threads
+    from grader.sched import configure_stress
+    configure_stress(0.3)
+    try:
+        explore(counting(s, s.LockedCounter))          # passes: a correct body on real threads
 
-    def hangs():
-        threading.Event().wait()
-    f = failure(hangs)
-    assert f.kind == "hang"
+        def hangs():
+            threading.Event().wait()
+        f = failure(hangs)
+        assert f.kind == "hang"
+    finally:
+        configure_stress(None)
 
 
 def test_a_submission_loaded_again_is_instrumented_again():
