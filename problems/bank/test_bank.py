@@ -182,19 +182,19 @@ def test_total_is_consistent(impl):
 @pytest.mark.points(3)
 @pytest.mark.hint("take the two accounts' locks in one global order (say, the lower account number first), not source then destination")
 def test_opposite_transfers_do_not_deadlock(impl):
-    """transfer(0, 1, ...) and transfer(1, 0, ...) at the same time both finish: they never wait for each other forever."""
-    def scenario():
-        bank = impl.Bank([100, 100])
-        run_threads(impl, {
-            "teller-0": lambda: bank.transfer(0, 1, 10),
-            "teller-1": lambda: bank.transfer(1, 0, 30),
-        })
-        seen = balances(bank, 2)
-        assert seen == [120, 80], (
-            f"on Bank([100, 100]), teller-0 called transfer(0, 1, 10) and teller-1 called transfer(1, 0, 30) "
-            f"at the same time; balances are {seen}, expected [120, 80]"
+    """Transfers in opposite directions, or around a cycle of accounts, all finish: they never wait for each other forever."""
+    def scenario(accounts):
+        bank = impl.Bank([100] * accounts)
+        calls = {f"teller-{i}": (i, (i + 1) % accounts, 10 * (i + 1)) for i in range(accounts)}
+        run_threads(impl, {name: (lambda args=args: bank.transfer(*args)) for name, args in calls.items()})
+        expected = [100 - 10 * (i + 1) + 10 * ((i - 1) % accounts + 1) for i in range(accounts)]
+        seen = balances(bank, accounts)
+        assert seen == expected, (
+            f"on Bank({[100] * accounts}), "
+            + ", ".join(f"{name} called transfer{args}" for name, args in calls.items())
+            + f" at the same time; balances are {seen}, expected {expected}"
         )
-    explore(scenario)
+    explore(scenario, sizes=(2, 3))
 
 
 # Parallelism: Money makes the two transfers take turns computing with money, so both must be inside
@@ -314,6 +314,7 @@ def test_stress_real_threads(impl):
     bank = impl.Bank(start)
     errors = {}
     wrong_totals = []
+    go = threading.Event()   # every thread starts at once, so that they overlap
 
     def teller(n):
         rng = random.Random(n)
@@ -332,6 +333,7 @@ def test_stress_real_threads(impl):
 
     def guarded(name, body):
         def run():
+            go.wait()
             try:
                 body()
             except Exception as exc:
@@ -344,6 +346,7 @@ def test_stress_real_threads(impl):
     deadline = time.monotonic() + STRESS_TIMEOUT
     for t in threads:
         t.start()
+    go.set()
     for t in threads:
         t.join(max(0.0, deadline - time.monotonic()))
     running = [t.name for t in threads if t.is_alive()]

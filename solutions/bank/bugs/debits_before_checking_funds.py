@@ -4,7 +4,7 @@ without putting it back.
 The refused transfer leaves the source account short (at -1, say): a failed transfer must change
 nothing. Check first, then move.
 
-Caught by: insufficient_funds_changes_nothing
+Caught by: insufficient_funds_changes_nothing, stress_real_threads
 """
 import contextlib
 import threading
