@@ -275,3 +275,41 @@ def test_a_submission_loaded_again_is_instrumented_again():
     for _ in range(3):
         fresh = load_module(os.path.join(HERE, "samples.py"), "samples")
         assert failure(counting(fresh, fresh.RacyCounter)).kind == "assertion"
+
+
+def _taken(semaphore):
+    semaphore.acquire()
+    return semaphore
+
+
+@pytest.mark.parametrize("make_wait", [
+    lambda: threading.Barrier(2).wait,
+    lambda: threading.Event().wait,
+    lambda: threading.Semaphore(0).acquire,
+    lambda: _taken(threading.BoundedSemaphore(1)).acquire,
+    lambda: __import__("queue").Queue().get,
+    lambda: __import__("queue").LifoQueue().get,
+    lambda: __import__("queue").PriorityQueue().get,
+    lambda: __import__("queue").SimpleQueue().get,
+], ids=["Barrier", "Event", "Semaphore", "BoundedSemaphore", "Queue", "LifoQueue", "PriorityQueue", "SimpleQueue"])
+def test_stdlib_waits_are_known_to_the_scheduler(make_wait):
+    """A wait that nothing will end is reported, never a hang; with a timeout it ends in virtual time."""
+    def forever():
+        wait = make_wait()
+        t = threading.Thread(target=wait, name="waiter")
+        t.start()
+        t.join()
+    assert failure(forever).kind in ("lost wakeup", "blocked forever")
+
+    ended = []
+
+    def with_timeout():
+        wait = make_wait()
+        start = time.monotonic()
+        try:
+            wait(timeout=120)
+        except Exception:
+            pass
+        ended.append(time.monotonic() - start)
+    explore(with_timeout, schedules=3)
+    assert ended[-1] == 120
