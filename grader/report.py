@@ -41,6 +41,7 @@ class Report:
     limits: dict = field(default_factory=dict)
     returncode: int | None = None
     rejected_lines: int = 0
+    review: list[str] = field(default_factory=list)  # "needs review" notes (file:line: what); never scored
 
     @property
     def score(self) -> int:
@@ -87,6 +88,8 @@ def format_terminal(report: Report, *, replay: str | None = None) -> str:
             lines.append(f"  Hint: {check.hint}")
     if report.rejected_lines:
         lines.append(f"Note: ignored {report.rejected_lines} result line(s) that did not come from the grader.")
+    if report.review:
+        lines += ["Needs review (the score is not affected):", *_indent("\n".join(report.review))]
     lines.append(f"Score: {report.score}/{report.max_score}")
     return "\n".join(lines)
 
@@ -108,6 +111,7 @@ def to_json(report: Report) -> dict:
         "limits": report.limits,
         "returncode": report.returncode,
         "rejected_lines": report.rejected_lines,
+        "review": report.review,
         "stdout": report.stdout,
         "stderr": report.stderr,
     }
