@@ -77,7 +77,7 @@ def test_forks_put_back_when_eat_raises(impl):
         for seat in (1, 2, 0):  # seat 1 needs fork 1, seat 2 fork 0: the forks seat 0 had
             meals = []
             name = f"philosopher-{seat}"
-            philosopher = threading.Thread(target=lambda: table.dine(seat, lambda: meals.append(seat)), name=name)
+            philosopher = threading.Thread(target=table.dine, args=(seat, lambda: meals.append(seat)), name=name)
             philosopher.start()
             philosopher.join(PATIENCE)
             assert meals == [seat], (
@@ -207,8 +207,8 @@ def test_waiting_philosopher_gets_to_eat(impl):
         assert max(counts.values()) <= 2, (
             f"on Table(4), philosopher-0 (forks 0 and 1) and philosopher-2 (forks 2 and 3) ate {rounds} times each, "
             "taking turns so that one of them was always eating. philosopher-1 (forks 1 and 2) called dine() at "
-            f"{hungry_since[0]:g} s and ate only at {ate_at:g} s, after philosopher-0 had started "
-            f"{counts['philosopher-0']} more meals and philosopher-2 {counts['philosopher-2']}; expected "
+            f"{hungry_since[0]:g} s and did not eat until {ate_at:g} s: while it waited, philosopher-0 started "
+            f"{counts['philosopher-0']} meals and philosopher-2 started {counts['philosopher-2']}. Expected "
             "philosopher-1 to eat before either of them started a third meal"
         )
     explore(scenario)
