@@ -1,13 +1,20 @@
 """The `grader` command: parse arguments, call the library, print. Errors are one line and exit code 2."""
 from __future__ import annotations
 
+import json
 import os
 import sys
+import time
+from pathlib import Path
 
 import click
 
-from grader import catalog, report, runner
+from grader import batch, catalog, report, runner
 from grader.catalog import GraderError
+from grader.report import CheckResult
+
+FORMATS = ("terminal", "json", "junit", "gradescope")
+CORES = os.cpu_count() or 1
 
 
 class _Group(click.Group):
@@ -44,40 +51,229 @@ def show(slug):
     click.echo(problem.readme.read_text(encoding="utf-8"), nl=False)
 
 
+def _grade_live(problem, path, **options) -> report.Report:
+    """Grade with one verdict line per check printed as its result arrives, then the failures in full."""
+    points = {check.name: check.points for check in problem.checks}
+    shown = set()
+
+    def progress(name, passed):
+        shown.add(name)
+        click.echo(report.verdict_line(CheckResult(name, points[name], passed), color=True))
+
+    result = runner.grade(problem, path, on_result=progress, **options)
+    for check in result.checks:  # checks whose result never came (a crash, a hang) are listed now
+        if check.name not in shown:
+            click.echo(report.verdict_line(check, color=True))
+    click.echo(report.format_terminal(result, replay=options.get("replay"), verdicts=False, color=True))
+    return result
+
+
+def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
+    """The reports of `grader test` in a format other than the live terminal one."""
+    replay = lambda r: replays.get(r.problem)  # noqa: E731
+    if fmt == "json":
+        if len(reports) == 1:
+            return report.format_json(reports[0])
+        return json.dumps({"score": sum(r.score for r in reports), "max_score": sum(r.max_score for r in reports),
+                           "reports": [report.to_json(r) for r in reports]}, indent=2)
+    if fmt == "junit":
+        return report.format_junit(reports, replay=replay)
+    if fmt == "gradescope":
+        return report.format_gradescope(reports, replay=replay, notes=notes)
+    text = "\n\n".join(notes + [report.format_terminal(r, replay=replay(r)) for r in reports])
+    return text + ("\n\n" + report.format_summary(reports) if len(reports) > 1 else "")
+
+
 @main.command()
-@click.argument("slug")
+@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@click.option("--all", "every", is_flag=True,
+              help="Grade every problem you have started (with --submission: every problem file in DIR).")
 @click.option("--impl", "impl", metavar="FILE", help="Grade this file instead of problems/<slug>/<slug>.py.")
+@click.option("--submission", metavar="DIR", help="Grade the files <slug>.py found in DIR (a student's folder).")
 @click.option("--reference", is_flag=True, help="Grade the reference solution.")
 @click.option("--bug", metavar="NAME", help="Grade the known-buggy variant solutions/<slug>/bugs/NAME.py.")
 @click.option("--seed", type=int, help="Replay exactly this schedule seed.")
 @click.option("--base-seed", type=int, default=0, show_default=True, help="First schedule seed to explore.")
 @click.option("-k", "--check", "checks", multiple=True, metavar="NAME", help="Run only this check (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def test(slug, impl, reference, bug, seed, base_seed, checks, as_json):
-    """Grade an implementation of SLUG (by default your working copy). Exit 0 only on full marks."""
-    problem = catalog.load(slug)
-    if sum(bool(x) for x in (impl, reference, bug)) > 1:
-        raise GraderError("use only one of --impl, --reference and --bug")
-    replay = f"grader test {slug}"
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True,
+              help="How to print the report.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--out", metavar="FILE", help="Write the report to FILE instead of printing it.")
+def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks, fmt, as_json, out):
+    """Grade your implementation of each SLUG (by default your working copy). Exit 0 only on full marks."""
+    fmt = "json" if as_json else fmt
+    if sum(bool(x) for x in (impl, reference, bug, submission)) > 1:
+        raise GraderError("use only one of --impl, --reference, --bug and --submission")
+    folder = Path(submission) if submission else None
+    if folder is not None and not folder.is_dir():
+        raise GraderError(f"no such folder: {submission}")
+    if every and slugs:
+        raise GraderError("name problems or use --all, not both")
+    if every:
+        problems = [p for p in catalog.load_all()
+                    if (batch.find_file(folder, p.slug)[0] if folder else batch.started(p.stub))]
+        if not problems:
+            where = f"{submission} holds no problem file (<slug>.py)" if folder else "you have started no problem yet"
+            raise GraderError(f"nothing to grade: {where}")
+    elif slugs:
+        problems = [catalog.load(slug) for slug in dict.fromkeys(slugs)]
+    else:
+        raise GraderError("name a problem to grade (grader test SLUG) or use --all; grader list shows the problems")
+    if len(problems) > 1 and (impl or reference or bug or checks or seed is not None):
+        raise GraderError("--impl, --reference, --bug, --seed and -k grade one problem: name exactly one")
+    reports, replays, notes = [], {}, []
+    if folder is not None:
+        ignored = batch.scan(folder, folder.name, [p.slug for p in problems]).ignored
+        notes = [report.ignored_note(ignored)] if ignored else []
+    live = fmt == "terminal" and out is None
+    if live and notes:
+        click.echo(notes[0])
+    for i, problem in enumerate(problems):
+        path, replay, missing = _subject(problem, impl, reference, bug, folder)
+        replays[problem.slug] = replay
+        if live and len(problems) > 1:
+            click.echo(("\n" if i else "") + click.style(f"== {problem.slug} ==", bold=True))
+        options = dict(seed=seed, base_seed=base_seed, only=list(checks) or None, replay=replay)
+        if missing:
+            result = batch.missing_report(problem, missing)
+            if live:
+                click.echo(report.format_terminal(result, replay=replay, color=True))
+        elif live:
+            result = _grade_live(problem, path, **options)
+        else:
+            result = runner.grade(problem, path, **options)
+        reports.append(result)
+    if live:
+        if len(reports) > 1:
+            click.echo("\n" + report.format_summary(reports))
+    elif out:
+        Path(out).write_text(_render(fmt, reports, replays, notes) + "\n", encoding="utf-8")
+    else:
+        click.echo(_render(fmt, reports, replays, notes))
+    sys.exit(0 if all(r.full_marks for r in reports) else 1)
+
+
+def _subject(problem, impl, reference, bug, folder):
+    """(file to grade, replay command, why there is none) for one problem and the options of `grader test`."""
+    replay = f"grader test {problem.slug}"
     if reference:
         if problem.reference is None:
-            raise GraderError(f"{slug} has no reference solution (solutions/{slug}/{slug}.py)")
-        path, replay = problem.reference, replay + " --reference"
-    elif bug:
-        path, replay = problem.bug(bug).path, replay + f" --bug {bug}"
-    elif impl:
-        path, replay = impl, replay + f" --impl {impl}"
-    else:
-        path = problem.stub
-    result = runner.grade(problem, path, seed=seed, base_seed=base_seed, only=list(checks) or None, replay=replay)
-    click.echo(report.format_json(result) if as_json else report.format_terminal(result, replay=replay))
-    sys.exit(0 if result.full_marks else 1)
+            raise GraderError(f"{problem.slug} has no reference solution (solutions/{problem.slug}/{problem.slug}.py)")
+        return problem.reference, replay + " --reference", ""
+    if bug:
+        return problem.bug(bug).path, replay + f" --bug {bug}", ""
+    if impl:
+        return impl, replay + f" --impl {impl}", ""
+    if folder is not None:
+        path, why = batch.find_file(folder, problem.slug)
+        return path, replay, why
+    return problem.stub, replay, ""
+
+
+class _Progress:
+    """One line per finished grading; on a terminal also a progress bar with the time left (rich)."""
+
+    def __init__(self):
+        self.bar = None
+        self.total = self.done = 0
+
+    def start(self, total):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.total = total
+        click.echo(f"{total} grading(s) to run.")
+        if sys.stdout.isatty() and total:
+            self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("time left"),
+                                TimeRemainingColumn(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("grading", total=total)
+
+    def advance(self, student, slug, graded):
+        self.done += 1
+        line = f"[{self.done}/{self.total}] {student}  {slug}  {graded.score}/{graded.max_score}"
+        if self.bar:
+            self.bar.console.print(line, highlight=False, markup=False)
+            self.bar.advance(self.task)
+        else:
+            click.echo(line)
+
+    def stop(self):
+        if self.bar:
+            self.bar.stop()
+            self.bar = None
+
+
+@main.command()
+@click.argument("submissions", metavar="SUBMISSIONS_DIR")
+@click.option("--problem", "-p", "slugs", multiple=True, metavar="SLUG",
+              help="Grade this problem (repeatable). Default: every problem some student submitted.")
+@click.option("--jobs", "-j", type=int, default=CORES, show_default=True, help="Gradings to run at once.")
+@click.option("--out", default="grades", show_default=True, metavar="DIR",
+              help="Where to write gradebook.csv and reports/.")
+@click.option("--resume", is_flag=True, help="Keep the reports of an earlier run for unchanged files; grade the rest.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True,
+              help="Besides reports/<student>.json, write each student's report in this format.")
+def grade(submissions, slugs, jobs, out, resume, fmt):
+    """Grade a class: SUBMISSIONS_DIR holds one folder per student with their <slug>.py files."""
+    if jobs < 1:
+        raise GraderError(f"--jobs must be at least 1, not {jobs}")
+    progress = _Progress()
+    try:
+        book = batch.grade_class(Path(submissions), list(slugs), Path(out), jobs=jobs, resume=resume, fmt=fmt,
+                                 on_start=progress.start, on_graded=progress.advance)
+    except batch.Interrupted as stop:
+        progress.stop()
+        graded = sum(r is not None for r in stop.gradebook.reports.values())
+        click.echo(f"Interrupted: {graded} of {len(stop.gradebook.reports)} gradings are done and written to {out}. "
+                   f"Run the same command with --resume to grade the rest.", err=True)
+        sys.exit(130)
+    finally:
+        progress.stop()
+    reused = f" ({book.reused} kept from the earlier run)" if book.reused else ""
+    click.echo(f"Graded {len(book.submissions)} student(s) on {', '.join(p.slug for p in book.problems)}{reused}.")
+    click.echo(f"Gradebook: {Path(out) / 'gradebook.csv'}  Reports: {Path(out) / 'reports'}/")
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--impl", "impl", metavar="FILE", help="Watch this file instead of problems/<slug>/<slug>.py.")
+@click.option("--interval", type=float, default=0.5, show_default=True, help="Seconds between looks at the file.")
+def watch(slug, impl, interval):
+    """Grade SLUG each time its file is saved. Ctrl-C stops."""
+    problem = catalog.load(slug)
+    path = Path(impl) if impl else problem.stub
+    if not path.is_file():
+        raise GraderError(f"no such file: {path}")
+    replay = f"grader test {slug}" + (f" --impl {impl}" if impl else "")
+    click.echo(f"Watching {path}: it is graded each time you save it. Ctrl-C stops.")
+    seen = None
+    try:
+        while True:
+            stamp = _stamp(path)
+            if stamp is not None and stamp != seen:
+                time.sleep(interval)
+                if _stamp(path) != stamp:  # still being written: wait until it settles
+                    continue
+                seen = stamp
+                click.echo(click.style(f"\n== {slug}, saved at {time.strftime('%H:%M:%S')} ==", bold=True))
+                _grade_live(problem, path, replay=replay)
+                click.echo("Waiting for the next save...")
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("Stopped watching.")
+
+
+def _stamp(path: Path):
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 @main.command()
 @click.argument("slugs", nargs=-1)
-@click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True,
-              help="Gradings to run at once.")
+@click.option("--jobs", "-j", type=int, default=CORES, show_default=True, help="Gradings to run at once.")
 def check(slugs, jobs):
     """Check that each problem is sound: reference full marks, stub fails all, each bug is caught."""
     problems = [catalog.load(slug) for slug in slugs] if slugs else catalog.load_all()

@@ -1,11 +1,17 @@
-"""Scores and every output format: the terminal text a student reads, JSON, and the soundness table."""
+"""Scores and every output format: the terminal text a student reads, JSON, JUnit XML, Gradescope's
+results.json, and the soundness table of `grader check`."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 
+import click
+
 __all__ = [
-    "CheckResult", "Report", "format_terminal", "to_json", "format_json", "Soundness", "soundness", "format_soundness",
+    "CheckResult", "Report", "verdict_line", "explain", "format_terminal", "format_summary", "to_json", "from_json",
+    "format_json", "format_junit", "to_gradescope", "format_gradescope", "ignored_note", "Soundness", "soundness",
+    "format_soundness",
 ]
 
 
@@ -64,33 +70,65 @@ def _indent(text: str, prefix: str = "  ") -> list[str]:
     return [prefix + line if line else "" for line in text.splitlines()]
 
 
-def format_terminal(report: Report, *, replay: str | None = None) -> str:
-    """Per check `PASS`/`FAIL name (N points)`, failures explained below, then `Score: x/y`.
+HIDDEN_NOTE = "This check is hidden: its details are not shown."
+
+
+def verdict_line(check: CheckResult, *, color: bool = False) -> str:
+    """`PASS name (N points)` or `FAIL name (N points)`, the verdict green or red with `color`."""
+    verdict = "PASS" if check.passed else "FAIL"
+    if color:
+        verdict = click.style(verdict, fg="green" if check.passed else "red", bold=True)
+    return f"{verdict} {check.name} ({_points(check.max_points)})"
+
+
+def explain(check: CheckResult, *, replay: str | None = None) -> list[str]:
+    """A failed check's details for the student: the guarantee, what went wrong, how to replay, the hint.
+
+    A hidden check shows its guarantee only.
+    """
+    lines = [f"Expected: {check.doc}"] if check.doc else []
+    if check.hidden:
+        return lines + [HIDDEN_NOTE]
+    if check.message:
+        lines += check.message.splitlines()
+    if check.seed is not None and replay and "Replay:" not in check.message:
+        lines.append(f"Replay: {replay} --seed {check.seed} -k {check.name}")
+    if check.hint:
+        lines.append(f"Hint: {check.hint}")
+    return lines
+
+
+def format_terminal(report: Report, *, replay: str | None = None, verdicts: bool = True, color: bool = False) -> str:
+    """The student's report: one verdict line per check, then each failure in full, then `Score: x/y`.
 
     `replay` is the command that regrades this file (e.g. `grader test counter`); with it, a failure
-    found by a schedule seed gets a `Replay:` line unless its message already has one.
+    found by a schedule seed gets a `Replay:` line unless its message already has one. `verdicts=False`
+    leaves out the verdict lines (already printed one by one while the checks ran).
     """
-    lines = []
+    lines = [verdict_line(check, color=color) for check in report.checks] if verdicts else []
     if report.import_error:
-        lines += ["Could not import the submission:", *_indent(report.import_error), ""]
+        lines += ["", "Could not import the submission:", *_indent(report.import_error)]
     for check in report.checks:
-        verdict = "PASS" if check.passed else "FAIL"
-        lines.append(f"{verdict} {check.name} ({_points(check.max_points)})")
-        if check.passed:
-            continue
-        if check.doc:
-            lines.append(f"  Expected: {check.doc}")
-        if check.message:
-            lines += _indent(check.message)
-        if check.seed is not None and replay and "Replay:" not in check.message:
-            lines.append(f"  Replay: {replay} --seed {check.seed} -k {check.name}")
-        if check.hint:
-            lines.append(f"  Hint: {check.hint}")
+        if not check.passed:
+            header = f"FAIL {report.problem} › {check.name} ({_points(check.max_points)})"
+            lines += ["", click.style(header, fg="red", bold=True) if color else header]
+            lines += _indent("\n".join(explain(check, replay=replay)))
     if report.rejected_lines:
         lines.append(f"Note: ignored {report.rejected_lines} result line(s) that did not come from the grader.")
     if report.review:
         lines += ["Needs review (the score is not affected):", *_indent("\n".join(report.review))]
     lines.append(f"Score: {report.score}/{report.max_score}")
+    return "\n".join(lines)
+
+
+def format_summary(reports: list[Report]) -> str:
+    """A table of problems and scores, with a total line."""
+    rows = [(r.problem, f"{r.score}/{r.max_score}") for r in reports]
+    rows.append(("total", f"{sum(r.score for r in reports)}/{sum(r.max_score for r in reports)}"))
+    width = max(len(name) for name, _ in rows + [("problem", "")])
+    score_width = max(len(score) for _, score in rows + [("", "score")])
+    lines = [f"{'problem':<{width}}  {'score':>{score_width}}"]
+    lines += [f"{name:<{width}}  {score:>{score_width}}" for name, score in rows]
     return "\n".join(lines)
 
 
@@ -117,8 +155,87 @@ def to_json(report: Report) -> dict:
     }
 
 
+def from_json(data: dict) -> Report:
+    """The Report that to_json() turned into `data` (for reports read back from disk)."""
+    fields = {name: data[name] for name in
+              ("problem", "impl", "import_error", "limits", "returncode", "rejected_lines", "stdout", "stderr")}
+    checks = [CheckResult(**{k: v for k, v in item.items() if k != "points"}) for item in data["checks"]]
+    return Report(checks=checks, review=data.get("review", []), **fields)
+
+
 def format_json(report: Report) -> str:
     return json.dumps(to_json(report), indent=2)
+
+
+def format_junit(reports: list[Report], *, replay=None) -> str:
+    """JUnit XML: one <testsuite> per problem, one <testcase> per check, a <failure> for each failed one.
+
+    `replay(report)` gives the command that regrades a report's file, for Replay: lines.
+    """
+    suites = ET.Element("testsuites", name="grader", tests=str(sum(len(r.checks) for r in reports)),
+                        failures=str(sum(not c.passed for r in reports for c in r.checks)))
+    for report in reports:
+        suite = ET.SubElement(suites, "testsuite", name=report.problem, tests=str(len(report.checks)),
+                              failures=str(sum(not c.passed for c in report.checks)),
+                              time=f"{sum(c.duration or 0.0 for c in report.checks):.3f}")
+        for check in report.checks:
+            case = ET.SubElement(suite, "testcase", classname=report.problem, name=check.name,
+                                 time=f"{check.duration or 0.0:.3f}")
+            ET.SubElement(case, "properties").extend([
+                ET.Element("property", name="points", value=str(check.points)),
+                ET.Element("property", name="max_points", value=str(check.max_points)),
+            ])
+            if not check.passed:
+                text = "\n".join(explain(check, replay=replay(report) if replay else None))
+                first = (HIDDEN_NOTE if check.hidden else check.message.splitlines()[0] if check.message
+                         else "failed")
+                ET.SubElement(case, "failure", message=first).text = text
+        if report.import_error:
+            ET.SubElement(suite, "system-err").text = f"Could not import the submission:\n{report.import_error}"
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode")
+
+
+def to_gradescope(reports: list[Report], *, replay=None, notes=()) -> dict:
+    """Gradescope's results.json: one test per check (`problem › check`), all or nothing, visible to the student.
+
+    `replay(report)` gives the command that regrades a report's file, for Replay: lines; `notes` are lines
+    added to the overall output (e.g. the files of the submission that were ignored).
+    """
+    tests = []
+    for report in reports:
+        for check in report.checks:
+            if check.passed:
+                output = f"Passed: {check.doc}" if check.doc else "Passed"
+            else:
+                output = "\n".join(explain(check, replay=replay(report) if replay else None))
+            tests.append({
+                "name": f"{report.problem} › {check.name}",
+                "score": check.points,
+                "max_score": check.max_points,
+                "status": "passed" if check.passed else "failed",
+                "output": output,
+                "visibility": "visible",
+            })
+    seconds = sum(c.duration or 0.0 for r in reports for c in r.checks)
+    summary = [f"{r.problem}: {r.score}/{r.max_score}" for r in reports]
+    summary += [f"{r.problem}: could not import the submission: {r.import_error}" for r in reports if r.import_error]
+    summary += notes
+    return {
+        "score": sum(r.score for r in reports),
+        "execution_time": round(seconds),
+        "output": "\n".join(summary),
+        "tests": tests,
+    }
+
+
+def format_gradescope(reports: list[Report], *, replay=None, notes=()) -> str:
+    return json.dumps(to_gradescope(reports, replay=replay, notes=notes), indent=2, ensure_ascii=False)
+
+
+def ignored_note(ignored: list[str]) -> str:
+    """The line that tells a student which of their files were not graded."""
+    return "Ignored (only the problem files <slug>.py are graded): " + ", ".join(ignored)
 
 
 @dataclass
@@ -131,11 +248,12 @@ class Soundness:
     detail: str
 
 
-def soundness(problem, reference, stub, bugs) -> list[Soundness]:
+def soundness(problem, reference, stub, bugs, unfinished=()) -> list[Soundness]:
     """Rows for one problem given the reports of its reference, stub, and {bug name: report}.
 
-    Sound means: the reference gets full marks; the stub fails every check; each bug fails every
-    check its `Caught by:` line names. `reference` is None when the problem has no reference file.
+    Sound means: the reference gets full marks; the stub fails every check; there is at least one bug
+    and each fails every check its `Caught by:` line names; no file is in `unfinished` (files that
+    still hold a TODO of the template). `reference` is None when the problem has no reference file.
     """
     rows = []
     if reference is None:
@@ -151,14 +269,21 @@ def soundness(problem, reference, stub, bugs) -> list[Soundness]:
     passed = [c.name for c in stub.checks if c.passed]
     detail = f"passes {', '.join(passed)}" if passed else f"fails all {len(stub.checks)} checks"
     rows.append(Soundness(problem.slug, "stub", not passed, detail))
+    if not problem.bugs:
+        rows.append(Soundness(problem.slug, "bugs", False,
+                              f"no bug variants: add solutions/{problem.slug}/bugs/<what_is_wrong>.py"))
     for bug in problem.bugs:
         results = {c.name: c for c in bugs[bug.name].checks}
         missed = [name for name in bug.caught_by if results[name].passed]
         if missed:
             detail = "missed: passes " + ", ".join(missed)
+            if all(c.passed for c in results.values()):
+                detail += " (no check catches this bug)"
         else:
             detail = "caught by " + ", ".join(bug.caught_by)
         rows.append(Soundness(problem.slug, f"bug {bug.name}", not missed, detail))
+    if unfinished:
+        rows.append(Soundness(problem.slug, "files", False, "TODO left in " + ", ".join(unfinished)))
     return rows
 
 

@@ -1,8 +1,16 @@
 """The grader command, through click's CliRunner, on the fixture problem."""
 import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from xml.etree import ElementTree
 
 from click.testing import CliRunner
 
+import gradescope_schema
 from grader.cli import main
 
 
@@ -39,10 +47,152 @@ def test_test_working_copy_fails_with_exit_1(fixture_root):
     assert result.exit_code == 1
     assert result.output == (
         "FAIL starts_at_zero (1 point)\n"
+        "\n"
+        "FAIL tally › starts_at_zero (1 point)\n"
         "  Expected: A new tally reads 0.\n"
         "  tally.py:6: NotImplementedError: Tally() is yours to write; see README.md\n"
         "Score: 0/1\n"
     )
+
+
+def test_test_prints_every_verdict_then_each_failure_with_its_hint(fixture_root):
+    result = run("test", "tally")
+    assert result.exit_code == 1
+    stub_error = "  tally.py:6: NotImplementedError: Tally() is yours to write; see README.md\n"
+    assert result.output == (
+        "FAIL starts_at_zero (1 point)\n"
+        "FAIL adds_amount (2 points)\n"
+        "FAIL counts_every_add (2 points)\n"
+        "\n"
+        "FAIL tally › starts_at_zero (1 point)\n"
+        "  Expected: A new tally reads 0.\n" + stub_error + "\n"
+        "FAIL tally › adds_amount (2 points)\n"
+        "  Expected: add(n) adds n.\n" + stub_error + "\n"
+        "FAIL tally › counts_every_add (2 points)\n"
+        "  Expected: Every add() from 4 threads is counted.\n" + stub_error +
+        "  Hint: Guard the read-modify-write with a lock.\n"
+        "Score: 0/5\n"
+    )
+
+
+def test_test_junit(fixture_root):
+    result = run("test", "tally", "--bug", "ignores_amount", "--format", "junit")
+    assert result.exit_code == 1
+    suites = ElementTree.fromstring(result.output.encode())
+    assert (suites.tag, suites.get("tests"), suites.get("failures")) == ("testsuites", "3", "1")
+    cases = suites.findall("testsuite/testcase")
+    assert [(c.get("classname"), c.get("name"), c.find("failure") is not None) for c in cases] == [
+        ("tally", "starts_at_zero", False), ("tally", "adds_amount", True), ("tally", "counts_every_add", False)]
+    failure = cases[1].find("failure")
+    assert failure.get("message") == "assert 2 == 6"
+    assert failure.text.startswith("Expected: add(n) adds n.\nassert 2 == 6\n")
+    assert [(p.get("name"), p.get("value")) for p in cases[1].findall("properties/property")] == [
+        ("points", "0"), ("max_points", "2")]
+
+
+def test_test_gradescope_is_valid_results_json(fixture_root):
+    result = run("test", "tally", "--bug", "ignores_amount", "--format", "gradescope")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert gradescope_schema.errors(data) == []
+    assert (data["score"], data["output"]) == (3, "tally: 3/5")
+    assert [(t["name"], t["score"], t["max_score"], t["status"], t["visibility"]) for t in data["tests"]] == [
+        ("tally › starts_at_zero", 1, 1, "passed", "visible"),
+        ("tally › adds_amount", 0, 2, "failed", "visible"),
+        ("tally › counts_every_add", 2, 2, "passed", "visible"),
+    ]
+    assert data["tests"][0]["output"] == "Passed: A new tally reads 0."
+    assert data["tests"][1]["output"].startswith("Expected: add(n) adds n.\nassert 2 == 6\n")
+
+
+def test_the_schema_validator_rejects_what_gradescope_would(fixture_root):
+    assert gradescope_schema.errors({"score": 1}) == []
+    assert gradescope_schema.errors({"output": "x"}) == ["results: missing 'tests'"]
+    assert gradescope_schema.errors({"tests": [{"score": "1", "status": "ok", "visbility": "visible"}]}) == [
+        "results.tests[0].score: '1' is not of type number",
+        "results.tests[0].status: 'ok' is not one of ['passed', 'failed']",
+        "results.tests[0]: unknown key 'visbility'",
+    ]
+
+
+def test_test_out_writes_the_report_to_a_file(fixture_root, tmp_path):
+    out = tmp_path / "report.json"
+    result = run("test", "tally", "--reference", "--format", "json", "--out", str(out))
+    assert (result.exit_code, result.output) == (0, "")
+    assert json.loads(out.read_text())["score"] == 5
+
+
+def test_test_all_grades_started_problems_with_a_summary(copied_root):
+    assert run("test", "--all").output == "Error: nothing to grade: you have started no problem yet\n"
+    (copied_root / "problems/tally/tally.py").write_text((copied_root / "solutions/tally/tally.py").read_text())
+    result = run("test", "--all", "--format", "terminal", "--out", str(copied_root / "all.txt"))
+    assert result.exit_code == 0
+    assert (copied_root / "all.txt").read_text() == (
+        "PASS starts_at_zero (1 point)\n"
+        "PASS adds_amount (2 points)\n"
+        "PASS counts_every_add (2 points)\n"
+        "Score: 5/5\n"
+    )
+
+
+def test_test_submission_folder(fixture_root, tmp_path):
+    (tmp_path / "conftest.py").write_text("raise SystemExit('not mine to run')\n")
+    result = run("test", "tally", "--submission", str(tmp_path), "--format", "gradescope")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert gradescope_schema.errors(data) == []
+    assert data["score"] == 0
+    assert data["output"] == ("tally: 0/5\n"
+                              "Ignored (only the problem files <slug>.py are graded): conftest.py")
+    assert {t["output"].splitlines()[-1] for t in data["tests"]} == {"not graded: no file tally.py in the submission"}
+    (tmp_path / "tally.py").write_text((fixture_root / "solutions/tally/tally.py").read_text())
+    result = run("test", "--all", "--submission", str(tmp_path))
+    assert result.exit_code == 0
+    assert result.output.startswith("Ignored (only the problem files <slug>.py are graded): conftest.py\n")
+    assert result.output.endswith("Score: 5/5\n")
+
+
+def test_test_bad_combinations_exit_2(fixture_root, tmp_path):
+    cases = {
+        ("test",): "Error: name a problem to grade (grader test SLUG) or use --all; grader list shows the problems\n",
+        ("test", "tally", "--all"): "Error: name problems or use --all, not both\n",
+        ("test", "tally", "--bug", "ignores_amount", "--submission", str(tmp_path)):
+            "Error: use only one of --impl, --reference, --bug and --submission\n",
+        ("test", "tally", "tally_too", "--reference"):
+            "Error: no problem named 'tally_too'. Did you mean 'tally'?\n",
+        ("test", "tally", "--submission", str(tmp_path / "nope")): f"Error: no such folder: {tmp_path / 'nope'}\n",
+    }
+    for args, message in cases.items():
+        result = run(*args)
+        assert (result.exit_code, result.output) == (2, message)
+
+
+def test_watch_regrades_when_the_file_is_saved(fixture_root, tmp_path):
+    impl = tmp_path / "tally.py"
+    impl.write_text((fixture_root / "problems/tally/tally.py").read_text())
+    env = {**os.environ, "GRADER_ROOT": str(fixture_root), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "watch", "tally", "--impl", str(impl), "--interval", "0.1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+
+    def read_until(text):
+        seen = []
+        while not seen or text not in seen[-1]:
+            seen.append(lines.get(timeout=120))
+        return seen
+
+    try:
+        assert read_until("Score:")[-1] == "Score: 0/5\n"
+        read_until("Waiting for the next save")
+        impl.write_text((fixture_root / "solutions/tally/tally.py").read_text())
+        assert read_until("Score:")[-1] == "Score: 5/5\n"
+        proc.send_signal(signal.SIGINT)
+        assert read_until("Stopped watching.")
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_test_bug(fixture_root):
@@ -81,7 +231,7 @@ def test_bad_bug_check_and_file_exit_2(fixture_root, tmp_path):
     result = run("test", "tally", "--impl", str(tmp_path / "nope.py"))
     assert (result.exit_code, result.output) == (2, f"Error: no such file: {tmp_path / 'nope.py'}\n")
     result = run("test", "tally", "--reference", "--bug", "ignores_amount")
-    assert (result.exit_code, result.output) == (2, "Error: use only one of --impl, --reference and --bug\n")
+    assert (result.exit_code, result.output) == (2, "Error: use only one of --impl, --reference, --bug and --submission\n")
 
 
 def test_check_is_sound_on_the_fixture(fixture_root):

@@ -1,0 +1,315 @@
+"""Grade a class: every student's folder against every problem, in parallel, into a gradebook and reports.
+
+A submissions folder holds one folder per student (any name), each holding the student's problem files
+(`<slug>.py`, at the top or in one subfolder). Only those files are graded; everything else in the
+folder is listed as ignored. Each student's reports are written as soon as one of their gradings ends,
+so an interrupted run keeps what was graded and `resume=True` grades only what is missing or changed.
+"""
+from __future__ import annotations
+
+import ast
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import catalog, report, runner
+from grader.catalog import GraderError, Problem
+from grader.report import CheckResult, Report
+
+__all__ = ["Submission", "students", "scan", "find_file", "started", "missing_report", "Interrupted", "Gradebook",
+           "grade_class", "gradebook_csv", "FORMATS"]
+
+BASE_SEED = 0  # every grading explores the same schedules, so a verdict is the same on every run
+MAX_IGNORED = 50  # ignored files listed in a student's report
+_SKIPPED_DIRS = {"__pycache__", "__MACOSX", "node_modules"}
+
+
+@dataclass
+class Submission:
+    """One student's folder: the file found for each problem, and what was left out and why."""
+
+    student: str
+    folder: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # slug -> why it has no file
+    ignored: list[str] = field(default_factory=list)
+
+
+def _walk(folder: Path):
+    """Every file under `folder`, sorted, skipping hidden and tool folders (.git, __pycache__, ...)."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIPPED_DIRS)
+        for name in sorted(filenames):
+            yield Path(dirpath) / name
+
+
+def find_file(folder: Path, slug: str) -> tuple[Path | None, str]:
+    """The student's `<slug>.py` in `folder` (at the top, else the only one below), or None and why not."""
+    name = f"{slug}.py"
+    matches = [path for path in _walk(folder) if path.name == name]
+    top = folder / name
+    if top in matches:
+        matches = [top]
+    if not matches:
+        return None, f"no file {name} in the submission"
+    if len(matches) > 1:
+        where = ", ".join(path.relative_to(folder).as_posix() for path in matches)
+        return None, f"{len(matches)} files named {name} ({where}); keep exactly one"
+    if matches[0].is_symlink():
+        return None, f"{matches[0].relative_to(folder).as_posix()} is a symbolic link, not a file"
+    return matches[0], ""
+
+
+def scan(folder: Path, student: str, slugs: list[str]) -> Submission:
+    """Find each problem's file in one student's folder and list the files that are ignored."""
+    submission = Submission(student, folder)
+    for slug in slugs:
+        path, why = find_file(folder, slug)
+        if path is None:
+            submission.notes[slug] = why
+        else:
+            submission.files[slug] = path
+    taken = set(submission.files.values())
+    for path in _walk(folder):
+        if path in taken:
+            continue
+        rel = path.relative_to(folder).as_posix()
+        if path.suffix == ".py" and path.stem in sys.stdlib_module_names:
+            rel += f" (named like the standard module {path.stem})"
+        submission.ignored.append(rel)
+    return submission
+
+
+def students(submissions_dir: Path) -> list[tuple[str, Path]]:
+    """(name, folder) of each student folder in `submissions_dir`, sorted by name."""
+    if not submissions_dir.is_dir():
+        raise GraderError(f"no such folder: {submissions_dir}")
+    found = sorted((p.name, p) for p in submissions_dir.iterdir()
+                   if p.is_dir() and not p.is_symlink() and not p.name.startswith(".") and p.name not in _SKIPPED_DIRS)
+    if not found:
+        raise GraderError(f"no student folders in {submissions_dir} (expected one folder per student)")
+    return found
+
+
+def started(path: Path) -> bool:
+    """Whether a working copy differs from an untouched stub: some function does more than raise NotImplementedError."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return True  # a broken file is work in progress
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            untouched = (len(body) == 1 and isinstance(body[0], ast.Raise) and body[0].exc is not None
+                         and "NotImplementedError" in ast.unparse(body[0].exc))
+            if not untouched:
+                return True
+    return False
+
+
+def missing_report(problem: Problem, why: str) -> Report:
+    """The report of a problem with no file to grade: every check fails, saying why."""
+    checks = [CheckResult(name=c.name, max_points=c.points, passed=False, message=f"not graded: {why}", doc=c.doc,
+                          hidden=c.hidden) for c in problem.checks]
+    return Report(problem=problem.slug, impl="", checks=checks)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _terminal(reports: list[Report], notes: list[str]) -> str:
+    texts = [report.format_terminal(r, replay=f"grader test {r.problem}") for r in reports]
+    return "\n\n".join(notes + texts) + "\n"
+
+
+# --format of grader grade -> (file suffix, render(reports, notes)); the JSON report is always written.
+FORMATS = {
+    "terminal": (".txt", _terminal),
+    "json": (None, None),
+    "junit": (".xml", lambda reports, notes: report.format_junit(reports) + "\n"),
+    "gradescope": (".results.json", lambda reports, notes: report.format_gradescope(reports, notes=notes) + "\n"),
+}
+
+
+class Interrupted(Exception):
+    """Grading stopped by Ctrl-C; what was graded is written. `gradebook` is the partial gradebook."""
+
+    def __init__(self, gradebook):
+        super().__init__("interrupted")
+        self.gradebook = gradebook
+
+
+@dataclass
+class Gradebook:
+    """Every student's report for every problem (None: not graded yet), and the files it was written to."""
+
+    problems: list[Problem]
+    submissions: list[Submission]
+    reports: dict[tuple[str, str], Report | None]
+    out: Path
+    reused: int = 0
+
+    def score(self, student: str, slug: str) -> int | None:
+        graded = self.reports.get((student, slug))
+        return None if graded is None else graded.score
+
+
+def _write(path: Path, text: str) -> None:
+    """Write atomically: a reader (or a resumed run) sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _student_json(book: Gradebook, submission: Submission) -> dict:
+    problems = {}
+    for problem in book.problems:
+        graded = book.reports[(submission.student, problem.slug)]
+        path = submission.files.get(problem.slug)
+        entry = {"file": path.relative_to(submission.folder).as_posix() if path else None,
+                 "sha256": _sha256(path) if path else None,
+                 "note": submission.notes.get(problem.slug, "")}
+        if graded is not None:
+            entry["report"] = report.to_json(graded)
+        problems[problem.slug] = entry
+    ignored = submission.ignored[:MAX_IGNORED]
+    if len(submission.ignored) > MAX_IGNORED:
+        ignored.append(f"... and {len(submission.ignored) - MAX_IGNORED} more")
+    return {
+        "student": submission.student,
+        "base_seed": BASE_SEED,
+        "score": sum(r.score for r in (book.reports[(submission.student, p.slug)] for p in book.problems) if r),
+        "max_score": sum(p.max_score for p in book.problems),
+        "ignored": ignored,
+        "ignored_note": "Only the problem files (<slug>.py) are graded; every other file is ignored.",
+        "problems": problems,
+    }
+
+
+def _save_student(book: Gradebook, submission: Submission, fmt: str) -> None:
+    reports_dir = book.out / "reports"
+    _write(reports_dir / f"{submission.student}.json", json.dumps(_student_json(book, submission), indent=2) + "\n")
+    suffix, render = FORMATS[fmt]
+    graded = [book.reports[(submission.student, p.slug)] for p in book.problems]
+    if render and all(r is not None for r in graded):
+        notes = [report.ignored_note(submission.ignored)] if submission.ignored else []
+        _write(reports_dir / f"{submission.student}{suffix}", render(graded, notes))
+
+
+def _previous(book: Gradebook, submission: Submission) -> dict[str, Report]:
+    """Reports of an earlier run for this student whose file is unchanged, by slug."""
+    path = book.out / "reports" / f"{submission.student}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        kept = {}
+        for slug, entry in data["problems"].items():
+            file = submission.files.get(slug)
+            if "report" in entry and file is not None and entry["sha256"] == _sha256(file):
+                kept[slug] = report.from_json(entry["report"])
+        return kept
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def grade_class(submissions_dir: Path, slugs: list[str] | None, out: Path, *, jobs: int | None = None,
+                resume: bool = False, fmt: str = "terminal", on_start=None, on_graded=None) -> Gradebook:
+    """Grade every student folder of `submissions_dir` on every problem in `slugs` (default: every problem
+    that some student submitted), `jobs` gradings at a time, writing `out`/gradebook.csv and
+    `out`/reports/<student>.json (plus one file in `fmt`) as gradings end.
+
+    `on_start(total)` is called once with the number of gradings to run; `on_graded(student, slug, report)`
+    after each. Ctrl-C stops starting new gradings, waits for the running ones, writes the gradebook
+    and raises Interrupted. With `resume`, reports of an earlier run whose file is unchanged are kept.
+    """
+    found = students(Path(submissions_dir))
+    base = catalog.root()
+    known = catalog.slugs(base)
+    if slugs:
+        problems = [catalog.load(slug, base) for slug in dict.fromkeys(slugs)]
+    else:
+        submitted = [slug for slug in known if any(find_file(folder, slug)[0] for _, folder in found)]
+        if not submitted:
+            raise GraderError(f"no student folder in {submissions_dir} holds a problem file "
+                              f"(<slug>.py, one of: {', '.join(known)})")
+        problems = [catalog.load(slug, base) for slug in submitted]
+    subs = [scan(folder, name, [p.slug for p in problems]) for name, folder in found]
+    book = Gradebook(problems, subs, {(s.student, p.slug): None for s in subs for p in problems}, Path(out))
+    by_slug = {p.slug: p for p in problems}
+    todo = []
+    for sub in subs:
+        kept = _previous(book, sub) if resume else {}
+        book.reused += len(kept)
+        for problem in problems:
+            if problem.slug in kept:
+                book.reports[(sub.student, problem.slug)] = kept[problem.slug]
+            elif problem.slug not in sub.files:
+                book.reports[(sub.student, problem.slug)] = missing_report(problem, sub.notes[problem.slug])
+            else:
+                todo.append((sub, problem.slug))
+    for sub in subs:
+        _save_student(book, sub, fmt)
+    _write(book.out / "gradebook.csv", gradebook_csv(book))
+    if on_start:
+        on_start(len(todo))
+
+    def one(sub, slug):
+        problem = by_slug[slug]
+        return runner.grade(problem, sub.files[slug], base_seed=BASE_SEED, replay=f"grader test {slug}")
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1))
+    futures = {pool.submit(one, sub, slug): (sub, slug) for sub, slug in todo}
+    pending = set(futures)  # submitted and not yet recorded
+    interrupted = False
+    try:
+        while pending:
+            try:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: (futures[f][0].student, futures[f][1])):
+                    if not future.cancelled():
+                        _record(book, fmt, *futures[future], future, on_graded)
+                    pending.discard(future)
+            except KeyboardInterrupt:
+                if interrupted:  # a second Ctrl-C: stop waiting for the running gradings
+                    raise
+                interrupted = True
+                for future in pending:
+                    future.cancel()  # the running ones go on, and their reports are kept
+                pending = {f for f in pending if not f.cancelled()}
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        _write(book.out / "gradebook.csv", gradebook_csv(book))
+    if interrupted:
+        raise Interrupted(book)
+    return book
+
+
+def _record(book: Gradebook, fmt: str, sub: Submission, slug: str, future, on_graded) -> None:
+    try:
+        graded = future.result()
+    except (GraderError, OSError) as exc:  # e.g. the file went away after the scan
+        graded = missing_report(next(p for p in book.problems if p.slug == slug), str(exc))
+    book.reports[(sub.student, slug)] = graded
+    _save_student(book, sub, fmt)
+    if on_graded:
+        on_graded(sub.student, slug, graded)
+
+
+def gradebook_csv(book: Gradebook) -> str:
+    """student, one column per problem, total; an empty cell is a grading not done yet. No times: the same
+    verdicts give the same bytes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", *(p.slug for p in book.problems), "total"])
+    for sub in book.submissions:
+        scores = [book.score(sub.student, p.slug) for p in book.problems]
+        total = sum(s for s in scores if s is not None)
+        writer.writerow([sub.student, *("" if s is None else s for s in scores), total])
+    return buffer.getvalue()

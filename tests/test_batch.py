@@ -1,0 +1,208 @@
+"""Grading a class with `grader grade`: the gradebook, the reports, resuming, and a fake class of 30."""
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from grader import catalog
+from grader.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def _class(root: Path, fixture: Path) -> Path:
+    """Six students of the fixture problem tally, each with a different kind of submission."""
+    reference = (fixture / "solutions/tally/tally.py").read_text()
+    bug = (fixture / "solutions/tally/bugs/ignores_amount.py").read_text()
+    stub = (fixture / "problems/tally/tally.py").read_text()
+    files = {
+        "alice/tally.py": reference,
+        "bob/tally.py": bug,
+        "bob/conftest.py": "raise SystemExit('a conftest must never run')\n",
+        "bob/pytest.ini": "[pytest]\naddopts = -p no:grader\n",
+        "bob/threading.py": "raise ImportError('shadowed')\n",
+        "carol/handout/problems/tally/tally.py": reference,
+        "dave/notes.txt": "I did not get to it\n",
+        "erin/a/tally.py": reference,
+        "erin/b/tally.py": bug,
+        "frank/tally.py": stub,
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+EXPECTED_CSV = (
+    "student,tally,total\n"
+    "alice,5,5\n"
+    "bob,3,3\n"
+    "carol,5,5\n"
+    "dave,0,0\n"
+    "erin,0,0\n"
+    "frank,0,0\n"
+)
+
+
+def test_grade_writes_the_gradebook_and_a_report_per_student(fixture_root, tmp_path):
+    submissions = _class(tmp_path / "class", fixture_root)
+    result = run("grade", submissions, "--jobs", 2, "--out", tmp_path / "grades")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("4 grading(s) to run.\n")
+    assert result.output.endswith("Graded 6 student(s) on tally.\n"
+                                  f"Gradebook: {tmp_path / 'grades/gradebook.csv'}  Reports: {tmp_path / 'grades/reports'}/\n")
+    assert (tmp_path / "grades/gradebook.csv").read_text() == EXPECTED_CSV
+    reports = tmp_path / "grades/reports"
+    assert sorted(p.name for p in reports.iterdir()) == sorted(
+        f"{s}{ext}" for s in ("alice", "bob", "carol", "dave", "erin", "frank") for ext in (".json", ".txt"))
+    bob = json.loads((reports / "bob.json").read_text())
+    assert (bob["student"], bob["score"], bob["max_score"], bob["base_seed"]) == ("bob", 3, 5, 0)
+    assert bob["ignored"] == ["conftest.py", "pytest.ini", "threading.py (named like the standard module threading)"]
+    tally = bob["problems"]["tally"]
+    assert (tally["file"], tally["report"]["score"]) == ("tally.py", 3)
+    assert [(c["name"], c["passed"]) for c in tally["report"]["checks"]] == [
+        ("starts_at_zero", True), ("adds_amount", False), ("counts_every_add", True)]
+    assert json.loads((reports / "carol.json").read_text())["problems"]["tally"]["file"] == \
+        "handout/problems/tally/tally.py"
+    erin = json.loads((reports / "erin.json").read_text())["problems"]["tally"]
+    assert erin["note"] == "2 files named tally.py (a/tally.py, b/tally.py); keep exactly one"
+    assert (reports / "bob.txt").read_text().startswith(
+        "Ignored (only the problem files <slug>.py are graded): conftest.py, pytest.ini, "
+        "threading.py (named like the standard module threading)\n\n"
+        "PASS starts_at_zero (1 point)\n")
+    assert (reports / "dave.txt").read_text().endswith(
+        "FAIL tally › counts_every_add (2 points)\n"
+        "  Expected: Every add() from 4 threads is counted.\n"
+        "  not graded: no file tally.py in the submission\n"
+        "Score: 0/5\n")
+
+
+def test_the_same_class_graded_twice_gives_the_same_bytes(fixture_root, tmp_path):
+    submissions = _class(tmp_path / "class", fixture_root)
+    for out in ("first", "second"):
+        assert run("grade", submissions, "--jobs", 2, "--out", tmp_path / out).exit_code == 0
+    assert (tmp_path / "first/gradebook.csv").read_bytes() == (tmp_path / "second/gradebook.csv").read_bytes()
+
+
+def test_grade_formats(fixture_root, tmp_path):
+    submissions = _class(tmp_path / "class", fixture_root)
+    assert run("grade", submissions, "--out", tmp_path / "gs", "--format", "gradescope").exit_code == 0
+    data = json.loads((tmp_path / "gs/reports/bob.results.json").read_text())
+    assert (data["score"], [t["status"] for t in data["tests"]]) == (3, ["passed", "failed", "passed"])
+    assert run("grade", submissions, "--out", tmp_path / "ju", "--format", "junit").exit_code == 0
+    assert (tmp_path / "ju/reports/bob.xml").read_text().count("<failure ") == 1
+
+
+def test_resume_grades_only_what_is_missing_or_changed(fixture_root, tmp_path):
+    submissions = _class(tmp_path / "class", fixture_root)
+    out = tmp_path / "grades"
+    assert run("grade", submissions, "--out", out).exit_code == 0
+    (submissions / "frank/tally.py").write_text((fixture_root / "solutions/tally/tally.py").read_text())
+    result = run("grade", submissions, "--out", out, "--resume")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[:2] == ["1 grading(s) to run.", "[1/1] frank  tally  5/5"]
+    assert "(3 kept from the earlier run)" in result.output
+    assert (out / "gradebook.csv").read_text() == EXPECTED_CSV.replace("frank,0,0", "frank,5,5")
+
+
+def test_ctrl_c_keeps_what_was_graded_and_resume_finishes(fixture_root, tmp_path):
+    submissions = tmp_path / "class"
+    reference = (fixture_root / "solutions/tally/tally.py").read_text()
+    for i in range(6):
+        (submissions / f"s{i}").mkdir(parents=True)
+        (submissions / f"s{i}/tally.py").write_text(reference)
+    out = tmp_path / "grades"
+    env = {**os.environ, "GRADER_ROOT": str(fixture_root), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "grader", "grade", str(submissions), "--jobs", "1", "--out", str(out)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout.readline() == "6 grading(s) to run.\n"
+        assert proc.stdout.readline().startswith("[1/6] s0  tally")
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    rows = (out / "gradebook.csv").read_text().splitlines()
+    done = sum(row.endswith(",5,5") for row in rows)
+    assert 1 <= done < 6 and rows[0] == "student,tally,total"
+    assert [row for row in rows[1:] if not row.endswith(",5,5")] == [f"s{i},,0" for i in range(done, 6)]
+    assert stderr == (f"Interrupted: {done} of 6 gradings are done and written to {out}. "
+                      "Run the same command with --resume to grade the rest.\n")
+    result = run("grade", submissions, "--out", out, "--resume")
+    assert result.output.startswith(f"{6 - done} grading(s) to run.\n")
+    assert (out / "gradebook.csv").read_text() == "student,tally,total\n" + "".join(f"s{i},5,5\n" for i in range(6))
+
+
+def test_grade_bad_input_exits_2(fixture_root, tmp_path):
+    assert run("grade", tmp_path / "nope").output == f"Error: no such folder: {tmp_path / 'nope'}\n"
+    assert run("grade", tmp_path).output == f"Error: no student folders in {tmp_path} (expected one folder per student)\n"
+    (tmp_path / "alice").mkdir()
+    result = run("grade", tmp_path)
+    assert (result.exit_code, result.output) == (
+        2, f"Error: no student folder in {tmp_path} holds a problem file (<slug>.py, one of: tally)\n")
+    assert run("grade", tmp_path, "--problem", "taly").output == "Error: no problem named 'taly'. Did you mean 'tally'?\n"
+    assert run("grade", tmp_path, "--jobs", 0).output == "Error: --jobs must be at least 1, not 0\n"
+
+
+# The acceptance test of the course workflow: a class of 30 generated from the shipped references,
+# stubs and bugs of the two fastest problems. A reference scores full marks, a stub 0, and a bug the
+# maximum less the points of the checks it fails, listed here. Only bugs whose verdicts are decided by
+# the scheduler or by sequential calls take part: on a racy bug, a real-thread stress check may pass
+# one run and fail the next (get_raises_closed_before_draining loses items or not, by the timing).
+BUG_FAILS = {
+    "counter": {
+        "compare_and_set_in_two_steps": ["compare_and_set_is_atomic", "compare_and_set_atomic_with_increment"],
+        "compare_and_set_uses_own_lock": ["compare_and_set_atomic_with_increment"],
+        "compares_with_is": ["compare_and_set_semantics"],
+        "increment_returns_old_value": ["increment_returns_new_value", "increment_returns_unique_values",
+                                        "compare_and_set_atomic_with_increment", "stress_real_threads"],
+    },
+    "bounded_buffer": {
+        "capacity_off_by_one": ["capacity", "put_waits_when_full", "capacity_never_exceeded",
+                                "close_wakes_blocked_producer"],
+    },
+}
+
+
+def _variants(problem):
+    """(file, expected score) for the reference, the stub and each bug of BUG_FAILS."""
+    points = {check.name: check.points for check in problem.checks}
+    variants = [(problem.reference, problem.max_score), (problem.stub, 0)]
+    for name, fails in BUG_FAILS[problem.slug].items():
+        variants.append((problem.bug(name).path, problem.max_score - sum(points[check] for check in fails)))
+    return variants
+
+
+def test_a_class_of_30_gets_the_expected_gradebook(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRADER_ROOT", raising=False)
+    counter, buffer = (catalog.load(slug, REPO) for slug in ("counter", "bounded_buffer"))
+    counters, buffers = _variants(counter), _variants(buffer)
+    submissions = tmp_path / "class"
+    expected = ["student,bounded_buffer,counter,total"]
+    for i in range(30):
+        student = submissions / f"student{i:02d}"
+        folder = student / "work" if i % 10 == 3 else student  # some hand in a folder inside their folder
+        folder.mkdir(parents=True)
+        path, counter_score = counters[i % len(counters)]
+        (folder / "counter.py").write_text(path.read_text())
+        buffer_score = 0
+        if i % 5 != 4:  # every fifth student hands in no bounded_buffer.py
+            path, buffer_score = buffers[i % len(buffers)]
+            (folder / "bounded_buffer.py").write_text(path.read_text())
+        if i % 6 == 0:  # files that must not take part in grading
+            (student / "conftest.py").write_text("raise SystemExit('a conftest must never run')\n")
+            (student / "queue.py").write_text("raise ImportError('shadows the standard queue')\n")
+        expected.append(f"student{i:02d},{buffer_score},{counter_score},{buffer_score + counter_score}")
+    result = run("grade", submissions, "--jobs", 2, "--out", tmp_path / "grades")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("54 grading(s) to run.\n")
+    assert (tmp_path / "grades/gradebook.csv").read_text().splitlines() == expected
