@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from grader import batch, catalog, report, runner
+from grader import batch, catalog, export as exports, report, runner
 from grader.catalog import GraderError
 from grader.report import CheckResult
 
@@ -292,3 +292,47 @@ def check(slugs, jobs):
         rows += report.soundness(problem, reference, stub, bugs)
     click.echo(report.format_soundness(rows))
     sys.exit(0 if all(row.ok for row in rows) else 1)
+
+
+@main.group(cls=_Group)
+def export():
+    """Bundles for course platforms and student handouts."""
+
+
+def _export_problems(slugs):
+    if not slugs:
+        raise GraderError("name the problems to export (grader list shows them)")
+    return [catalog.load(slug) for slug in dict.fromkeys(slugs)]
+
+
+@export.command("gradescope")
+@click.argument("slugs", nargs=-1, metavar="SLUG...")
+@click.option("--out", default="autograder.zip", show_default=True, metavar="FILE", help="The zip to write.")
+def export_gradescope(slugs, out):
+    """A Gradescope autograder zip: setup.sh, run_autograder, the grader and the checks (no solutions)."""
+    problems = _export_problems(slugs)
+    exports.gradescope(problems, Path(out))
+    click.echo(f"Wrote {out}: upload it as the assignment's autograder (Gradescope: Configure Autograder, "
+               f"zip file upload). Students submit {', '.join(p.slug + '.py' for p in problems)}.")
+
+
+@export.command("classroom")
+@click.argument("slugs", nargs=-1, metavar="SLUG...")
+@click.option("--out", default="classroom", show_default=True, metavar="DIR", help="The folder to write.")
+def export_classroom(slugs, out):
+    """A GitHub Classroom template repository: the student handout plus an autograding workflow."""
+    problems = _export_problems(slugs)
+    exports.classroom(problems, Path(out))
+    click.echo(f"Wrote {out}/: push it to a template repository and use it for a GitHub Classroom assignment. "
+               f"Its workflow .github/workflows/classroom.yml grades each visible check.")
+
+
+@export.command("student")
+@click.argument("slugs", nargs=-1, metavar="SLUG...")
+@click.option("--out", default="handout", show_default=True, metavar="DIR", help="The folder to write.")
+def export_student(slugs, out):
+    """A student handout: stubs, specs, visible checks and the grader; no solutions, no hidden checks."""
+    problems = _export_problems(slugs)
+    exports.student(problems, Path(out))
+    click.echo(f"Wrote {out}/: give it to students. They run: pip install -e . && grader test "
+               f"{problems[0].slug}")

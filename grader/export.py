@@ -1,0 +1,149 @@
+"""Bundles for course platforms: a Gradescope autograder zip, a GitHub Classroom repository, a student handout.
+
+Each bundle holds the grader itself (the package and pyproject.toml) and the chosen problems' folders,
+never solutions/. The student handout and the Classroom repository leave out the checks marked
+`@pytest.mark.hidden`; the Gradescope autograder keeps them (it runs on Gradescope, not on students'
+machines).
+"""
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from string import Template
+
+import grader
+from grader.catalog import GraderError, Problem
+
+__all__ = ["strip_hidden", "student", "classroom", "gradescope"]
+
+PACKAGE = Path(grader.__file__).resolve().parent
+TEMPLATES = PACKAGE / "templates"
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same export gives the same bytes
+
+
+class _Template(Template):
+    """`%%name` placeholders: `$` and `@` are bash's, YAML's and Python's own in the templates."""
+
+    delimiter = "%%"
+
+
+def _template(template: str, **values) -> str:
+    return _Template((TEMPLATES / template).read_text(encoding="utf-8")).substitute(values)
+
+
+def _shipped(path: Path) -> bool:
+    return path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".tmp")
+
+
+def strip_hidden(problem: Problem) -> str:
+    """The checks file's text without the hidden checks (their decorators, code and docstrings)."""
+    source = problem.checks_file.read_text(encoding="utf-8")
+    hidden = {check.name for check in problem.checks if check.hidden}
+    if not hidden:
+        return source
+    if len(hidden) == len(problem.checks):
+        raise GraderError(f"every check of {problem.slug} is hidden: its handout would have none")
+    lines = source.splitlines(keepends=True)
+    cut = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.removeprefix("test_") in hidden:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            cut.update(range(first - 1, node.end_lineno))
+    kept = "".join(line for i, line in enumerate(lines) if i not in cut)
+    return re.sub(r"\n{4,}", "\n\n\n", kept).rstrip("\n") + "\n"
+
+
+def _grader_files():
+    """(path, name in the bundle) of the grader package and its pyproject.toml."""
+    pyproject = PACKAGE.parent / "pyproject.toml"
+    if not pyproject.is_file():
+        raise GraderError(f"no pyproject.toml beside the grader package in {PACKAGE.parent}; "
+                          "export from a checkout installed with pip install -e .")
+    yield pyproject, "pyproject.toml"
+    for path in sorted(PACKAGE.rglob("*")):
+        if _shipped(path):
+            yield path, f"grader/{path.relative_to(PACKAGE).as_posix()}"
+
+
+def _problem_files(problem: Problem, *, hidden: bool):
+    """(text or path, name in the bundle) of a problem folder; without hidden checks unless `hidden`."""
+    for path in sorted(problem.folder.rglob("*")):
+        if not _shipped(path):
+            continue
+        name = f"problems/{problem.slug}/{path.relative_to(problem.folder).as_posix()}"
+        if path == problem.checks_file and not hidden:
+            yield strip_hidden(problem), name
+        else:
+            yield path, name
+
+
+def _handout_files(problems: list[Problem]):
+    listing = "\n".join(f"- `{p.slug}`: {p.title}. {p.summary}" for p in problems)
+    yield _template("handout_README.md", problems=listing, first=problems[0].slug), "README.md"
+    yield from _grader_files()
+    for problem in problems:
+        yield from _problem_files(problem, hidden=False)
+
+
+def _write_tree(files, out: Path) -> None:
+    if out.exists() and any(out.iterdir()):
+        raise GraderError(f"{out} is not empty; choose a new folder")
+    for content, name in files:
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_text(content, encoding="utf-8")
+
+
+def student(problems: list[Problem], out: Path) -> None:
+    """Write a student handout to `out`: README, the grader, and each problem's folder without hidden checks."""
+    _write_tree(list(_handout_files(problems)), out)
+
+
+def _step_id(slug: str, check: str) -> str:
+    return f"{slug}-{check}".replace("_", "-")
+
+
+def classroom(problems: list[Problem], out: Path) -> None:
+    """Write a GitHub Classroom template repository to `out`: the handout plus an autograding workflow
+    with one all-or-nothing test per visible check (`grader test SLUG -k CHECK`), worth its points."""
+    steps, ids = [], []
+    for problem in problems:
+        minutes = int(problem.time_limit // 60) + 2  # one check's limit, Python's start-up and slack
+        for check in problem.checks:
+            if check.hidden:
+                continue
+            step = _step_id(problem.slug, check.name)
+            ids.append(step)
+            steps.append(_template("classroom_step.yml", name=f"{problem.slug} {check.name}", id=step,
+                                   slug=problem.slug, check=check.name, minutes=minutes, points=check.points))
+    env = "".join(f'        {step.upper()}_RESULTS: "${{{{steps.{step}.outputs.result}}}}"\n' for step in ids)
+    workflow = _template("classroom.yml", steps="".join(steps), env=env, runners=",".join(ids))
+    _write_tree([*_handout_files(problems), (workflow, ".github/workflows/classroom.yml")], out)
+
+
+def gradescope(problems: list[Problem], out: Path) -> None:
+    """Write a Gradescope autograder zip to `out`: setup.sh and run_autograder at the top, the grader and
+    the problems' folders (hidden checks included, no solutions). Its run_autograder grades
+    /autograder/submission/<slug>.py for each problem and writes /autograder/results/results.json."""
+    slugs = " ".join(p.slug for p in problems)
+    files = [
+        (_template("setup.sh"), "setup.sh"),
+        (_template("run_autograder", problems=slugs), "run_autograder"),
+        (_template("autograder_README.md", problems=slugs), "README.md"),
+        *_grader_files(),
+        *(item for problem in problems for item in _problem_files(problem, hidden=True)),
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for content, name in files:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o755 if name in ("setup.sh", "run_autograder") else 0o644) << 16
+            data = content.read_bytes() if isinstance(content, Path) else content.encode("utf-8")
+            bundle.writestr(info, data)
