@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from grader import batch, catalog, export as exports, report, runner
+from grader import batch, catalog, export as exports, report, runner, scaffold
 from grader.catalog import GraderError
 from grader.report import CheckResult
 
@@ -289,9 +289,21 @@ def check(slugs, jobs):
         reference = next(reports) if problem.reference is not None else None
         stub = next(reports)
         bugs = {bug.name: next(reports) for bug in problem.bugs}
-        rows += report.soundness(problem, reference, stub, bugs)
+        rows += report.soundness(problem, reference, stub, bugs, scaffold.unfinished(problem))
     click.echo(report.format_soundness(rows))
     sys.exit(0 if all(row.ok for row in rows) else 1)
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--title", help="The problem's title (default: from the slug).")
+def new(slug, title):
+    """Start a new problem: problems/SLUG/ and solutions/SLUG/ from a template, TODOs where you write."""
+    created = scaffold.new(slug, title=title)
+    click.echo("Created:")
+    for path in created:
+        click.echo(f"  {path}")
+    click.echo(scaffold.next_steps(slug))
 
 
 @main.group(cls=_Group)
