@@ -42,9 +42,9 @@ def new(slug: str, *, title: str | None = None, base: Path | None = None) -> lis
     files = {
         f"problems/{slug}/problem.toml": "problem.toml",
         f"problems/{slug}/README.md": "README.md",
-        f"problems/{slug}/{slug}.py": "stub.py",
-        f"problems/{slug}/test_{slug}.py": "checks.py",
-        f"solutions/{slug}/{slug}.py": "reference.py",
+        f"problems/{slug}/{slug}.py": "stub.py.tmpl",
+        f"problems/{slug}/test_{slug}.py": "checks.py.tmpl",
+        f"solutions/{slug}/{slug}.py": "reference.py.tmpl",
     }
     for target, source in files.items():
         text = _Template((TEMPLATES / source).read_text(encoding="utf-8")).substitute(values)
