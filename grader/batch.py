@@ -51,8 +51,12 @@ def _walk(folder: Path):
 
 def find_file(folder: Path, slug: str) -> tuple[Path | None, str]:
     """The student's `<slug>.py` in `folder` (at the top, else the only one below), or None and why not."""
+    return _pick(folder, list(_walk(folder)), slug)
+
+
+def _pick(folder: Path, files: list[Path], slug: str) -> tuple[Path | None, str]:
     name = f"{slug}.py"
-    matches = [path for path in _walk(folder) if path.name == name]
+    matches = [path for path in files if path.name == name]
     top = folder / name
     if top in matches:
         matches = [top]
@@ -69,14 +73,15 @@ def find_file(folder: Path, slug: str) -> tuple[Path | None, str]:
 def scan(folder: Path, student: str, slugs: list[str]) -> Submission:
     """Find each problem's file in one student's folder and list the files that are ignored."""
     submission = Submission(student, folder)
+    files = list(_walk(folder))
     for slug in slugs:
-        path, why = find_file(folder, slug)
+        path, why = _pick(folder, files, slug)
         if path is None:
             submission.notes[slug] = why
         else:
             submission.files[slug] = path
     taken = set(submission.files.values())
-    for path in _walk(folder):
+    for path in files:
         if path in taken:
             continue
         rel = path.relative_to(folder).as_posix()
@@ -231,16 +236,19 @@ def grade_class(submissions_dir: Path, slugs: list[str] | None, out: Path, *, jo
     """
     found = students(Path(submissions_dir))
     base = catalog.root()
-    known = catalog.slugs(base)
     if slugs:
         problems = [catalog.load(slug, base) for slug in dict.fromkeys(slugs)]
-    else:
-        submitted = [slug for slug in known if any(find_file(folder, slug)[0] for _, folder in found)]
+        subs = [scan(folder, name, [p.slug for p in problems]) for name, folder in found]
+    else:  # every problem that some student handed in; a file no one handed in is ignored anyway
+        known = catalog.slugs(base)
+        subs = [scan(folder, name, known) for name, folder in found]
+        submitted = [slug for slug in known if any(slug in sub.files for sub in subs)]
         if not submitted:
             raise GraderError(f"no student folder in {submissions_dir} holds a problem file "
                               f"(<slug>.py, one of: {', '.join(known)})")
         problems = [catalog.load(slug, base) for slug in submitted]
-    subs = [scan(folder, name, [p.slug for p in problems]) for name, folder in found]
+        for sub in subs:
+            sub.notes = {slug: why for slug, why in sub.notes.items() if slug in submitted}
     book = Gradebook(problems, subs, {(s.student, p.slug): None for s in subs for p in problems}, Path(out))
     by_slug = {p.slug: p for p in problems}
     todo = []

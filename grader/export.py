@@ -12,26 +12,15 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
-from string import Template
 
 import grader
 from grader.catalog import GraderError, Problem
+from grader.templates import render
 
 __all__ = ["strip_hidden", "student", "classroom", "gradescope"]
 
 PACKAGE = Path(grader.__file__).resolve().parent
-TEMPLATES = PACKAGE / "templates"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same export gives the same bytes
-
-
-class _Template(Template):
-    """`%%name` placeholders: `$` and `@` are bash's, YAML's and Python's own in the templates."""
-
-    delimiter = "%%"
-
-
-def _template(template: str, **values) -> str:
-    return _Template((TEMPLATES / template).read_text(encoding="utf-8")).substitute(values)
 
 
 def _shipped(path: Path) -> bool:
@@ -82,7 +71,7 @@ def _problem_files(problem: Problem, *, hidden: bool):
 
 def _handout_files(problems: list[Problem]):
     listing = "\n".join(f"- `{p.slug}`: {p.title}. {p.summary}" for p in problems)
-    yield _template("handout_README.md", problems=listing, first=problems[0].slug), "README.md"
+    yield render("handout_README.md", problems=listing, first=problems[0].slug), "README.md"
     yield from _grader_files()
     for problem in problems:
         yield from _problem_files(problem, hidden=False)
@@ -120,10 +109,10 @@ def classroom(problems: list[Problem], out: Path) -> None:
                 continue
             step = _step_id(problem.slug, check.name)
             ids.append(step)
-            steps.append(_template("classroom_step.yml", name=f"{problem.slug} {check.name}", id=step,
+            steps.append(render("classroom_step.yml", name=f"{problem.slug} {check.name}", id=step,
                                    slug=problem.slug, check=check.name, minutes=minutes, points=check.points))
     env = "".join(f'        {step.upper()}_RESULTS: "${{{{steps.{step}.outputs.result}}}}"\n' for step in ids)
-    workflow = _template("classroom.yml", steps="".join(steps), env=env, runners=",".join(ids))
+    workflow = render("classroom.yml", steps="".join(steps), env=env, runners=",".join(ids))
     _write_tree([*_handout_files(problems), (workflow, ".github/workflows/classroom.yml")], out)
 
 
@@ -133,9 +122,9 @@ def gradescope(problems: list[Problem], out: Path) -> None:
     /autograder/submission/<slug>.py for each problem and writes /autograder/results/results.json."""
     slugs = " ".join(p.slug for p in problems)
     files = [
-        (_template("setup.sh"), "setup.sh"),
-        (_template("run_autograder", problems=slugs), "run_autograder"),
-        (_template("autograder_README.md", problems=slugs), "README.md"),
+        (render("setup.sh"), "setup.sh"),
+        (render("run_autograder", problems=slugs), "run_autograder"),
+        (render("autograder_README.md", problems=slugs), "README.md"),
         *_grader_files(),
         *(item for problem in problems for item in _problem_files(problem, hidden=True)),
     ]

@@ -8,20 +8,15 @@ from __future__ import annotations
 import keyword
 import re
 from pathlib import Path
-from string import Template
 
 from grader import catalog
 from grader.catalog import GraderError, Problem
+from grader.templates import render
 
 __all__ = ["TODO", "new", "next_steps", "unfinished"]
 
 TODO = "TODO(author)"
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "new"
 _SLUG = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
-
-
-class _Template(Template):
-    delimiter = "%%"  # `$` and `@` belong to the Python in the templates
 
 
 def new(slug: str, *, title: str | None = None, base: Path | None = None) -> list[str]:
@@ -47,7 +42,7 @@ def new(slug: str, *, title: str | None = None, base: Path | None = None) -> lis
         f"solutions/{slug}/{slug}.py": "reference.py.tmpl",
     }
     for target, source in files.items():
-        text = _Template((TEMPLATES / source).read_text(encoding="utf-8")).substitute(values)
+        text = render(f"new/{source}", **values)
         (base / target).parent.mkdir(parents=True, exist_ok=True)
         (base / target).write_text(text, encoding="utf-8")
     (base / "solutions" / slug / "bugs").mkdir()
