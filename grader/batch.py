@@ -22,7 +22,7 @@ from grader import catalog, report, runner
 from grader.catalog import GraderError, Problem
 from grader.report import CheckResult, Report
 
-__all__ = ["Submission", "students", "scan", "find_file", "started", "missing_report", "Interrupted", "Gradebook",
+__all__ = ["Submission", "students", "scan", "started", "missing_report", "Interrupted", "Gradebook",
            "grade_class", "gradebook_csv", "FORMATS"]
 
 BASE_SEED = 0  # every grading explores the same schedules, so a verdict is the same on every run
@@ -49,12 +49,8 @@ def _walk(folder: Path):
             yield Path(dirpath) / name
 
 
-def find_file(folder: Path, slug: str) -> tuple[Path | None, str]:
-    """The student's `<slug>.py` in `folder` (at the top, else the only one below), or None and why not."""
-    return _pick(folder, list(_walk(folder)), slug)
-
-
 def _pick(folder: Path, files: list[Path], slug: str) -> tuple[Path | None, str]:
+    """The student's `<slug>.py` among `files` of `folder` (at the top, else the only one), or None and why not."""
     name = f"{slug}.py"
     matches = [path for path in files if path.name == name]
     top = folder / name

@@ -109,9 +109,14 @@ def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks
         raise GraderError(f"no such folder: {submission}")
     if every and slugs:
         raise GraderError("name problems or use --all, not both")
+    submitted = None  # the scan of --submission's folder
     if every:
-        problems = [p for p in catalog.load_all()
-                    if (batch.find_file(folder, p.slug)[0] if folder else batch.started(p.stub))]
+        problems = catalog.load_all()
+        if folder is not None:
+            submitted = batch.scan(folder, folder.name, [p.slug for p in problems])
+            problems = [p for p in problems if p.slug in submitted.files]
+        else:
+            problems = [p for p in problems if batch.started(p.stub)]
         if not problems:
             where = f"{submission} holds no problem file (<slug>.py)" if folder else "you have started no problem yet"
             raise GraderError(f"nothing to grade: {where}")
@@ -121,15 +126,15 @@ def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks
         raise GraderError("name a problem to grade (grader test SLUG) or use --all; grader list shows the problems")
     if len(problems) > 1 and (impl or reference or bug or checks or seed is not None):
         raise GraderError("--impl, --reference, --bug, --seed and -k grade one problem: name exactly one")
-    reports, replays, notes = [], {}, []
-    if folder is not None:
-        ignored = batch.scan(folder, folder.name, [p.slug for p in problems]).ignored
-        notes = [report.ignored_note(ignored)] if ignored else []
+    if folder is not None and submitted is None:
+        submitted = batch.scan(folder, folder.name, [p.slug for p in problems])
+    notes = [report.ignored_note(submitted.ignored)] if submitted and submitted.ignored else []
+    reports, replays = [], {}
     live = fmt == "terminal" and out is None
     if live and notes:
         click.echo(notes[0])
     for i, problem in enumerate(problems):
-        path, replay, missing = _subject(problem, impl, reference, bug, folder)
+        path, replay, missing = _subject(problem, impl, reference, bug, submitted)
         replays[problem.slug] = replay
         if live and len(problems) > 1:
             click.echo(("\n" if i else "") + click.style(f"== {problem.slug} ==", bold=True))
@@ -153,7 +158,7 @@ def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks
     sys.exit(0 if all(r.full_marks for r in reports) else 1)
 
 
-def _subject(problem, impl, reference, bug, folder):
+def _subject(problem, impl, reference, bug, submitted):
     """(file to grade, replay command, why there is none) for one problem and the options of `grader test`."""
     replay = f"grader test {problem.slug}"
     if reference:
@@ -164,9 +169,8 @@ def _subject(problem, impl, reference, bug, folder):
         return problem.bug(bug).path, replay + f" --bug {bug}", ""
     if impl:
         return impl, replay + f" --impl {impl}", ""
-    if folder is not None:
-        path, why = batch.find_file(folder, problem.slug)
-        return path, replay, why
+    if submitted is not None:
+        return submitted.files.get(problem.slug), replay, submitted.notes.get(problem.slug, "")
     return problem.stub, replay, ""
 
 
