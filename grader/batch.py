@@ -99,19 +99,30 @@ def students(submissions_dir: Path) -> list[tuple[str, Path]]:
 
 
 def started(path: Path) -> bool:
-    """Whether a working copy differs from an untouched stub: some function does more than raise NotImplementedError."""
+    """Whether a working copy is no longer the untouched stub.
+
+    In a stub, each top-level function or class whose code raises NotImplementedError does only that
+    (code that does something else is given by the problem, like a helper class). The student has
+    started once one of those raises is gone.
+    """
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (SyntaxError, UnicodeDecodeError, ValueError):
         return True  # a broken file is work in progress
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-            untouched = (len(body) == 1 and isinstance(body[0], ast.Raise) and body[0].exc is not None
-                         and "NotImplementedError" in ast.unparse(body[0].exc))
-            if not untouched:
-                return True
-    return False
+    stubs = 0
+    for unit in tree.body:
+        functions = [n for n in ast.walk(unit) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        raising = [f for f in functions if _only_raises_not_implemented(f)]
+        if raising and len(raising) < len(functions):
+            return True
+        stubs += bool(raising)
+    return stubs == 0
+
+
+def _only_raises_not_implemented(function) -> bool:
+    body = function.body[1:] if ast.get_docstring(function) is not None else function.body
+    return (len(body) == 1 and isinstance(body[0], ast.Raise) and body[0].exc is not None
+            and "NotImplementedError" in ast.unparse(body[0].exc))
 
 
 def missing_report(problem: Problem, why: str) -> Report:

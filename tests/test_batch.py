@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from grader import catalog
+from grader.batch import started
 from grader.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,6 +141,22 @@ def test_ctrl_c_keeps_what_was_graded_and_resume_finishes(fixture_root, tmp_path
     result = run("grade", submissions, "--out", out, "--resume")
     assert result.output.startswith(f"{6 - done} grading(s) to run.\n")
     assert (out / "gradebook.csv").read_text() == "student,tally,total\n" + "".join(f"s{i},5,5\n" for i in range(6))
+
+
+def test_started_tells_an_untouched_stub_from_work(tmp_path):
+    """Over every problem of the repository: its stub is not started, its reference and bugs are."""
+    for slug in catalog.slugs(REPO):
+        try:
+            problem = catalog.load(slug, REPO)
+        except catalog.ProblemError:  # a folder that is being written; tests/test_problems.py reports it
+            continue
+        assert not started(problem.stub), slug
+        assert [path.name for path in [problem.reference, *(b.path for b in problem.bugs)] if not started(path)] == []
+    partial = tmp_path / "tally.py"
+    stub = (REPO / "tests/fixtures/root/problems/tally/tally.py").read_text()
+    partial.write_text(stub.replace('raise NotImplementedError("add() is yours to write; see README.md")',
+                                    "self._value += n"))
+    assert started(partial)
 
 
 def test_grade_bad_input_exits_2(fixture_root, tmp_path):
