@@ -1,0 +1,381 @@
+"""What has no place in an exercise: an AST scan of the submission (in the grader) and a guard in the test
+process (an audit hook and an import filter).
+
+Both mark a report "needs review" with the line, e.g. `tally.py:3: uses ctypes`; neither changes a score.
+The guard also refuses, for all code in the test process, what would reach beyond the grading: reading files
+outside the Python installation, the grader package, the scratch directory and (until the checks are
+collected) the harness directory; writing outside the scratch directory; starting programs; network traffic
+to anything but loopback; signalling processes outside the run; adding audit hooks. The submission itself
+may not import the grader's own modules. All of this is a layer, not a wall: code in the same process can
+get around it (ctypes can do anything), which is why the runner also isolates the process and the scan flags
+the ways around.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import ipaddress
+import linecache
+import os
+import socket
+import sys
+import sysconfig
+import types
+from _thread import get_ident as _get_ident
+from pathlib import Path
+
+__all__ = ["REFUSED_MODULES", "ALLOWED_IMPORTS", "MAX_NOTES", "scan", "Guard"]
+
+#: The grader's own modules: a submission importing them is refused.
+REFUSED_MODULES = frozenset({"grader", "pytest", "_pytest", "pluggy", "hypothesis", "_hypothesis_pytestplugin",
+                             "pytest_timeout"})
+#: What a submission may import from those modules: the student-facing names some problems need.
+ALLOWED_IMPORTS = {"grader.sched": frozenset({"AtomicReference"})}
+MAX_NOTES = 20
+
+_GRADER = "imports the grader's own modules"
+_FRAMES = "reads the call stack"
+_OBJECTS = "walks the interpreter's objects"
+_INTERNALS = "reaches into function or frame internals"
+_PROCESSES = "starts processes"
+
+# import name -> what it means
+_MODULES = {
+    "ctypes": "uses ctypes", "signal": "uses signal (the grader's time limits use signals)",
+    "importlib": "uses importlib", "builtins": "imports builtins", "subprocess": _PROCESSES,
+    "multiprocessing": _PROCESSES, "socket": "uses the network", "urllib": "uses the network",
+    "http": "uses the network", **{name: _GRADER for name in REFUSED_MODULES},
+}
+# dotted name (through import aliases) -> what it means
+_NAMES = {
+    "gc.get_objects": _OBJECTS, "gc.get_referrers": _OBJECTS, "gc.get_referents": _OBJECTS,
+    "sys._getframe": _FRAMES, "sys._current_frames": _FRAMES, "inspect.currentframe": _FRAMES,
+    "inspect.stack": _FRAMES, "sys.modules": "touches sys.modules", "sys.argv": "reads the grader's command line",
+    "sys.settrace": "installs a tracer", "sys.setprofile": "installs a tracer", "threading.settrace": "installs a tracer",
+    "sys.monitoring": "installs a tracer", "sys.addaudithook": "adds an audit hook",
+    "os._exit": "calls os._exit", "os.kill": "signals processes", "os.killpg": "signals processes",
+    "os.getppid": "looks up the grader's process", "os.fork": _PROCESSES, "os.system": _PROCESSES,
+    "os.execv": _PROCESSES, "os.execvp": _PROCESSES, "os.execl": _PROCESSES, "os.posix_spawn": _PROCESSES,
+}
+# attribute or name, whatever it is read from -> what it means
+_ATTRIBUTES = {
+    "__closure__": _INTERNALS, "__globals__": _INTERNALS, "__code__": _INTERNALS, "__builtins__": _INTERNALS,
+    "__subclasses__": _INTERNALS, "tb_frame": _INTERNALS, "f_back": _INTERNALS, "f_globals": _INTERNALS,
+    "f_locals": _INTERNALS, "gi_frame": _INTERNALS, "cr_frame": _INTERNALS, "__import__": "calls __import__",
+}
+_CALLS = {"exec": "runs code built at run time (exec)", "eval": "runs code built at run time (eval)",
+          "compile": "runs code built at run time (compile)"}
+# strings naming the above, as in getattr(sys, "_getframe")
+_STRINGS = {**{name.rpartition(".")[2]: what for name, what in _NAMES.items()
+               if name.rpartition(".")[2].startswith(("_", "get_"))}, **_ATTRIBUTES}
+
+
+def scan(source: bytes, filename: str) -> list[str]:
+    """Review notes for the submission's source: `tally.py:3: uses ctypes`, one per line and kind, by line.
+
+    A file that does not parse gets no notes (its import fails and says why).
+    """
+    try:
+        tree = ast.parse(source, filename=filename)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    aliases: dict[str, str] = {}  # local name -> dotted name it stands for
+    found: dict[tuple[int, str], None] = {}
+    bound = set()  # names the file defines itself: its own `compile` is not the builtin
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg) or (isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)):
+            bound.add(node.arg if isinstance(node, ast.arg) else node.id)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                aliases[(alias.asname or alias.name).partition(".")[0]] = (
+                    alias.name if alias.asname else alias.name.partition(".")[0])
+                _add_module(found, node.lineno, alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            if not {alias.name for alias in node.names} <= ALLOWED_IMPORTS.get(node.module, frozenset()):
+                _add_module(found, node.lineno, node.module)
+            for alias in node.names:
+                dotted = f"{node.module}.{alias.name}"
+                aliases[alias.asname or alias.name] = dotted
+                if dotted in _NAMES:
+                    found[(node.lineno, _NAMES[dotted])] = None
+    for node in ast.walk(tree):
+        what = None
+        if isinstance(node, ast.Attribute):
+            what = _ATTRIBUTES.get(node.attr) or _NAMES.get(_dotted(node, aliases) or "")
+        elif isinstance(node, ast.Name):
+            what = _ATTRIBUTES.get(node.id) or _NAMES.get(aliases.get(node.id, ""))
+            if what is None and node.id in _CALLS and node.id not in aliases and node.id not in bound:
+                what = _CALLS[node.id]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            what = _STRINGS.get(node.value)
+        if what is not None:
+            found[(node.lineno, what)] = None
+    name = Path(filename).name
+    notes = [f"{name}:{line}: {what}" for line, what in sorted(found)]
+    return _capped(notes)
+
+
+def _add_module(found: dict, line: int, module: str) -> None:
+    what = _MODULES.get(module.partition(".")[0])
+    if what is not None:
+        found[(line, what)] = None
+
+
+def _dotted(node: ast.Attribute, aliases: dict[str, str]) -> str | None:
+    """`sys._getframe` for `sys._getframe` or `s._getframe` after `import sys as s`; None if not a plain chain."""
+    parts = [node.attr]
+    value = node.value
+    while isinstance(value, ast.Attribute):
+        parts.append(value.attr)
+        value = value.value
+    if not isinstance(value, ast.Name):
+        return None
+    parts.append(aliases.get(value.id, value.id))
+    return ".".join(reversed(parts))
+
+
+def _capped(notes: list[str]) -> list[str]:
+    if len(notes) <= MAX_NOTES:
+        return notes
+    return notes[: MAX_NOTES - 1] + [f"... and {len(notes) - MAX_NOTES + 1} more"]
+
+
+# -- the guard, in the test process ------------------------------------------------------------------------
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
+_PROGRAMS = frozenset({"os.system", "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen", "pty.spawn",
+                       "os.startfile"})
+# events with paths to check: event -> indexes of the path arguments that must lie in the scratch directory
+_MUTATIONS = {
+    "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.symlink": (1,),
+    "os.link": (0, 1), "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,),
+    "os.mkfifo": (0,), "os.mknod": (0,), "os.setxattr": (0,), "os.removexattr": (0,), "shutil.rmtree": (0,),
+    "os.chflags": (0,), "os.lchflags": (0,),
+}
+_NETWORK = frozenset({"socket.connect", "socket.sendto", "socket.sendmsg", "socket.bind"})
+_LOOKUPS = frozenset({"socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex",
+                      "socket.gethostbyaddr", "socket.getnameinfo"})
+_FLAGS = {  # events flagged when the submission makes them
+    "gc.get_objects": _OBJECTS, "gc.get_referrers": _OBJECTS, "gc.get_referents": _OBJECTS,
+    "sys._getframe": _FRAMES, "sys._current_frames": _FRAMES, "sys.settrace": "installs a tracer",
+    "sys.setprofile": "installs a tracer", "os.fork": _PROCESSES,
+}
+_WATCHED = frozenset({"open", "os.kill", "os.killpg", "sys.addaudithook", "socket.__new__", *_PROGRAMS,
+                      *_MUTATIONS, *_NETWORK, *_LOOKUPS, *_FLAGS})
+
+
+class Guard:
+    """The test process's audit hook and import filter, for the submission at `impl` (see the module doc).
+
+    `note(text)` receives each review note (`tally.py:7: ...`), at most MAX_NOTES distinct ones.
+    """
+
+    def __init__(self, impl: str, scratch: str, harness: str, grader_pid: int, note):
+        self.impl = os.path.realpath(impl)
+        self.name = Path(impl).name
+        self.scratch = os.path.realpath(scratch) + os.sep
+        self.harness = os.path.realpath(harness) + os.sep
+        self.harness_open = True
+        paths = sysconfig.get_paths()
+        roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+        roots.add(str(Path(__file__).resolve().parent))  # the grader package
+        self.roots = tuple(os.path.realpath(root) + os.sep for root in roots)
+        self._stdlib = tuple(os.path.realpath(paths[key]) + os.sep for key in ("stdlib", "platstdlib"))
+        self._site = tuple(os.path.realpath(paths[key]) + os.sep for key in ("purelib", "platlib"))
+        self._own = __file__
+        self.grader_pid = grader_pid
+        self.pgid = os.getpgid(0)
+        self._note = note
+        self._noted: set[str] = set()
+        self._busy: set[int] = set()
+        self._real_import = builtins.__import__
+
+    def install(self) -> None:
+        """Add the audit hook (for the rest of the process's life) and the import filter."""
+        sys.addaudithook(self._hook)
+        builtins.__import__ = self._import
+
+    def close_harness(self) -> None:
+        """The checks are collected: from now on the harness directory cannot be read.
+
+        Its files already read stay in linecache, so tracebacks through the checks still show their lines.
+        """
+        for path in map(str, Path(self.harness).glob("*.py")):
+            lines = linecache.getlines(path)
+            if lines:  # an entry without a modification time is never checked against the disk again
+                linecache.cache[path] = (sum(map(len, lines)), None, lines, path)
+        self.harness_open = False
+
+    # -- the import filter ---------------------------------------------------------------------------------
+    def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and name.partition(".")[0] in REFUSED_MODULES:
+            ident = _get_ident()
+            self._busy.add(ident)
+            try:
+                caller = sys._getframe(1).f_code.co_filename
+            finally:
+                self._busy.discard(ident)
+            file = globals.get("__file__") if isinstance(globals, dict) else None
+            if caller == self.impl or (isinstance(file, str) and os.path.realpath(file) == self.impl):
+                allowed = ALLOWED_IMPORTS.get(name, frozenset())
+                if fromlist and all(item in allowed for item in fromlist):
+                    return _only(self._real_import(name, globals, locals, fromlist, level), name, fromlist)
+                raise ImportError(f"{self.name} may not import {name!r}: the grader's own modules are off limits "
+                                  "to submissions (use the standard library)", name=name)
+        return self._real_import(name, globals, locals, fromlist, level)
+
+    # -- the audit hook ------------------------------------------------------------------------------------
+    def _hook(self, event, args):
+        if event not in _WATCHED:
+            return
+        ident = _get_ident()
+        if ident in self._busy:
+            return
+        self._busy.add(ident)
+        try:
+            self._check(event, args)
+        finally:
+            self._busy.discard(ident)
+
+    def _check(self, event, args):
+        if event == "open":
+            self._open(args)
+        elif event in _FLAGS:
+            self._flag(_FLAGS[event], direct=True)
+        elif event in _MUTATIONS:
+            for index in _MUTATIONS[event]:
+                if index < len(args) and not isinstance(args[index], int) and not self._in_scratch(args[index]):
+                    self._refuse(f"change {_text(args[index])}: only files in the working directory may be changed")
+        elif event in _PROGRAMS:
+            self._refuse("start a program: a submission runs in this one Python process")
+        elif event in _NETWORK:
+            self._address(event, args[0], args[-1] if event != "socket.sendmsg" else args[1])
+        elif event in _LOOKUPS:  # a name (or, in reverse, an address) other than loopback means DNS traffic
+            host = args[0][0] if event == "socket.getnameinfo" else args[0]
+            literal = event in ("socket.getaddrinfo", "socket.gethostbyname") and _ip(host) is not None
+            if host not in (None, "", "localhost", b"localhost") and not literal and not _loopback(host):
+                self._refuse(f"look up {_text(host)}: only loopback addresses are allowed")
+        elif event == "socket.__new__":
+            if args[1] not in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, -1):
+                self._refuse("open a raw or special socket")
+        elif event in ("os.kill", "os.killpg"):
+            self._signal(event, args[0])
+        elif event == "sys.addaudithook":
+            raise RuntimeError("the grader's audit hook is the last one")
+
+    def _open(self, args):
+        path, mode, flags = args
+        if path is None or isinstance(path, int):
+            return
+        real = os.path.realpath(os.fsdecode(path))
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(flags & _WRITE_FLAGS)
+        if real in _DEVICES or real.startswith(self.scratch):
+            return
+        if writing:
+            self._refuse(f"write {_text(path)}: only files in the working directory may be written")
+        if real.startswith(self.roots) or (self.harness_open and real.startswith(self.harness)):
+            return
+        self._refuse(f"read {_text(path)}: a submission may read only its own directory and the Python "
+                     "installation")
+
+    def _address(self, event, sock, address):
+        if sock.family == socket.AF_UNIX:
+            path = address.decode(errors="replace") if isinstance(address, bytes) else str(address)
+            if not path.startswith("\0") and self._in_scratch(path):
+                return
+            self._refuse(f"connect to the socket {_text(path)}")
+        if not isinstance(address, tuple) or not address:
+            return
+        host = address[0]
+        if host in ("localhost", b"localhost") or _loopback(host) or (host == "" and event != "socket.bind"):
+            return
+        verb = "listen on" if event == "socket.bind" else "send to" if event != "socket.connect" else "connect to"
+        self._refuse(f"{verb} {_text(host)}: only loopback addresses (127.0.0.1, ::1) are allowed")
+
+    def _signal(self, event, target):
+        if event == "os.killpg":
+            if target not in (0, self.pgid) or target == 1:  # killpg(1) is kill(-1): every process there is
+                self._refuse(f"signal the process group {target}: only the run's own processes may be signalled")
+            return
+        if target in (0, os.getpid()) or (target == -self.pgid and target != -1):
+            return
+        if target > 0 and target != self.grader_pid:
+            try:
+                if os.getpgid(target) == self.pgid:
+                    return
+            except OSError:
+                return  # no such process: kill() says so itself
+        self._refuse(f"signal the process {target}: only the run's own processes may be signalled")
+
+    def _in_scratch(self, path) -> bool:
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return False
+        return real.startswith(self.scratch) or real + os.sep == self.scratch or real in _DEVICES
+
+    def _refuse(self, what: str):
+        message = f"the grader does not let a submission {what}"
+        self._flag(f"tried to {what.partition(':')[0]} (refused)", direct=False)
+        raise PermissionError(message)
+
+    # -- notes ---------------------------------------------------------------------------------------------
+    def _flag(self, what: str, direct: bool) -> None:
+        line = self._line(direct)
+        if line is None:
+            return
+        text = f"{self.name}:{line}: {what}"
+        if text in self._noted or len(self._noted) >= MAX_NOTES:
+            return
+        self._noted.add(text)
+        self._note(text)
+
+    def _line(self, direct: bool) -> int | None:
+        """The submission's line that caused the current event: the innermost frame of the submission on the
+        stack, or with `direct`, only if the first frame outside the standard library is the submission's."""
+        frame = sys._getframe(1)
+        for _ in range(200):
+            if frame is None:
+                return None
+            filename = frame.f_code.co_filename
+            if filename == self.impl:
+                return frame.f_lineno
+            if direct and filename != self._own and not self._is_stdlib(filename):
+                return None
+            frame = frame.f_back
+        return None
+
+    def _is_stdlib(self, filename: str) -> bool:
+        return filename.startswith("<frozen") or (filename.startswith(self._stdlib)
+                                                  and not filename.startswith(self._site))
+
+
+def _only(module, name: str, names) -> types.ModuleType:
+    """A stand-in for `module` holding only `names`: what `from <name> import <names>` may see."""
+    stand_in = types.ModuleType(name)
+    for item in names:
+        setattr(stand_in, item, getattr(module, item))
+    return stand_in
+
+
+def _ip(host):
+    """`host` as an IP address if it is written as one, else None."""
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    try:
+        return ipaddress.ip_address(str(host).partition("%")[0])
+    except ValueError:
+        return None
+
+
+def _loopback(host) -> bool:
+    address = _ip(host)
+    return address is not None and address.is_loopback
+
+
+def _text(value) -> str:
+    text = os.fsdecode(value) if isinstance(value, (bytes, str)) else str(value)
+    return repr(text[:200])

@@ -1,0 +1,72 @@
+"""The integrity scan names each construct that has no place in an exercise, by line, however it is spelled.
+
+(The guard in the test process is exercised through real gradings in test_hostile.py and test_runner.py.)
+"""
+import textwrap
+
+from grader import integrity
+
+
+def scan(source: str) -> list[str]:
+    return integrity.scan(textwrap.dedent(source).encode(), "tally.py")
+
+
+def test_a_plain_solution_has_no_notes():
+    assert scan("""\
+        import threading
+        from collections import deque
+
+
+        class Tally:
+            def __init__(self):
+                self._lock = threading.Lock()
+                self._items = deque()
+        """) == []
+
+
+def test_each_construct_is_named_with_its_line():
+    assert scan("""\
+        import ctypes, gc, signal
+        import sys as system
+        from os import _exit as leave
+        from grader import plugin
+        frame = system._getframe(1)
+        gc.get_objects()
+        system.modules["grader.plugin"]
+        leave(0)
+        (lambda: 0).__code__
+        exec("x = 1")
+        getattr(system, "_getframe")
+        """) == [
+        "tally.py:1: uses ctypes",
+        "tally.py:1: uses signal (the grader's time limits use signals)",
+        "tally.py:3: calls os._exit",
+        "tally.py:4: imports the grader's own modules",
+        "tally.py:5: reads the call stack",
+        "tally.py:6: walks the interpreter's objects",
+        "tally.py:7: touches sys.modules",
+        "tally.py:8: calls os._exit",
+        "tally.py:9: reaches into function or frame internals",
+        "tally.py:10: runs code built at run time (exec)",
+        "tally.py:11: reads the call stack",
+    ]
+
+
+def test_the_student_api_of_the_grader_is_not_flagged():
+    assert scan("from grader.sched import AtomicReference\n") == []
+    assert scan("from grader.sched import AtomicReference, explore\n") == ["tally.py:1: imports the grader's own modules"]
+
+
+def test_a_local_name_that_shadows_a_builtin_is_not_flagged():
+    assert scan("def compile(pattern):\n    return pattern\n\n\ncompile('x')\n") == []
+
+
+def test_a_file_that_does_not_parse_has_no_notes():
+    assert scan("class Tally\n    pass\n") == []
+    assert integrity.scan(b"x = '\0'\n\0", "tally.py") == []
+
+
+def test_notes_are_capped():
+    notes = scan("".join(f"import ctypes  # {i}\n" for i in range(50)))
+    assert len(notes) == integrity.MAX_NOTES
+    assert notes[-1] == f"... and {50 - integrity.MAX_NOTES + 1} more"
