@@ -1,14 +1,24 @@
 """Every pytest hook of a grading run, loaded in the child process with `-p grader.plugin`.
 
-It registers the `points` and `hint` markers, provides the `impl` fixture, tries the submission's import
-once at session start, and streams one signed JSON line per check to the runner over `--result-fd`.
-Each line is `<hex HMAC-SHA256 of the JSON> <JSON>`, keyed by a nonce read from `--nonce-fd` before any
-submission code runs. Without `--result-fd` (an instructor running the checks by hand) nothing is sent.
+It registers the `points`, `hint` and `hidden` markers, provides the `impl` fixture, installs the integrity
+guard (grader.integrity) before any submission code runs, tries the submission's import once after the
+checks are collected, and decides each check's verdict from the check itself: a check passes only when its
+setup, its call (made by this plugin, not by pytest) and its teardown all returned normally within its time
+limit. pytest's own reports play no part, so a submission that patches them changes nothing.
+
+Verdicts stream to the runner over `--result-fd` as signed JSON lines, in the order the runner accepts:
+`begin` (check None: the import), then `begin` and `check` for each check, then `end`; `review` notes may
+come at any time. Each line is `<hex HMAC-SHA256 of the JSON> <JSON>`, keyed by a nonce read from
+`--nonce-fd` before any submission code runs. Without `--result-fd` (an instructor running the checks by
+hand) nothing is sent and no guard is installed.
 """
 from __future__ import annotations
 
+import _thread
+import errno
 import hashlib
 import hmac
+import inspect
 import json
 import os
 import sys
@@ -17,12 +27,15 @@ from pathlib import Path
 
 import pytest
 
-from grader import sched
+from grader import integrity, sched
 
 MAX_MESSAGE = 12000  # characters of a check's message; the runner accepts lines of up to 64 KiB
+_clock = time.perf_counter  # the real clock: the scheduler patches time's functions once a submission loads
+_sending = _thread.allocate_lock()  # a plain lock, made before the scheduler patches locks
 
 # Per-session state of this process: the channel, the submission, and each check's accumulated outcome.
-_state: dict = {"fd": None, "key": b"", "impl": None, "import_error": None, "pending": {}, "results": {}}
+_state: dict = {"fd": None, "key": b"", "impl": None, "import_error": None, "pending": {}, "items": {},
+                "results": {}, "limits": {}, "guard": None}
 
 
 def pytest_addoption(parser):
@@ -33,6 +46,7 @@ def pytest_addoption(parser):
     group.addoption("--grader-seed", type=int, default=None, help="replay exactly this schedule seed")
     group.addoption("--grader-base-seed", type=int, default=0, help="first schedule seed to explore")
     group.addoption("--grader-replay", default=None, help="the command that regrades this file, for Replay: lines")
+    group.addoption("--grader-limits", default=None, help="JSON {check: seconds}: each check's time limit")
 
 
 def pytest_configure(config):
@@ -46,6 +60,8 @@ def pytest_configure(config):
     impl = config.getoption("impl")
     _state["impl"] = str(Path(impl).resolve()) if impl else None
     _state["timeout"] = config.getoption("timeout", None)
+    limits = config.getoption("grader_limits")
+    _state["limits"] = json.loads(limits) if limits else {}
     _state["seeds"] = {"seed": config.getoption("grader_seed"), "base_seed": config.getoption("grader_base_seed")}
     _state["replay"] = config.getoption("grader_replay")
     sched.configure(**_state["seeds"])
@@ -56,6 +72,11 @@ def pytest_configure(config):
         settings.load_profile("grader")
     except ImportError:  # pragma: no cover - hypothesis is a dependency
         pass
+    if _state["fd"] is not None and _state["impl"] is not None:
+        guard = integrity.Guard(_state["impl"], scratch=os.getcwd(), harness=str(config.rootpath),
+                                grader_pid=os.getppid(), note=lambda note: _send({"kind": "review", "note": note}))
+        guard.install()
+        _state["guard"] = guard
 
 
 def _read_nonce(fd: int) -> bytes:
@@ -74,15 +95,12 @@ def _send(record: dict) -> None:
         return
     body = json.dumps(record, separators=(",", ":")).encode()
     line = hmac.new(_state["key"], body, hashlib.sha256).hexdigest().encode() + b" " + body + b"\n"
-    try:
-        while line:
-            line = line[os.write(fd, line):]
-    except OSError:  # the runner fails closed on a missing result
-        pass
-
-
-def _slug(path: str) -> str:
-    return Path(path).stem
+    with _sending:  # a note from a submission's thread must not split another thread's line
+        try:
+            while line:
+                line = line[os.write(fd, line):]
+        except OSError:  # the runner fails closed on a missing result
+            pass
 
 
 def load_impl(path: str) -> object:
@@ -145,12 +163,38 @@ def _import_error(exc: BaseException, path: str) -> str:
     return f"{where}: {_exc_text(exc)}"
 
 
-def _exc_text(exc: BaseException) -> str:
-    text = str(exc)
+def _exc_text(exc: BaseException, text: str | None = None) -> str:
+    """`Type: message`; pass `text` when str(exc) was taken already (a submission's __str__ may run once)."""
+    text = _str(exc) if text is None else text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def pytest_sessionstart(session):
+def _str(exc: BaseException) -> str:
+    """str(exc), or a note if it fails (a submission's exception may be built to break its printing)."""
+    try:
+        text = str(exc)
+    except BaseException:  # a submission's exception whose __str__ fails
+        return "(its message could not be shown)"
+    return text[:MAX_MESSAGE] if isinstance(text, str) else ""
+
+
+def _check_name(item) -> str:
+    return (getattr(item, "originalname", None) or item.name.split("[")[0]).removeprefix("test_")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering: a check's items must run one after another
+def pytest_collection_modifyitems(session, config, items):
+    names = [_check_name(item) for item in items]
+    order = {name: index for index, name in enumerate(dict.fromkeys(names))}
+    items.sort(key=lambda item: order[_check_name(item)])
+    for item in items:
+        name = _check_name(item)
+        _state["items"][name] = _state["items"].get(name, 0) + 1
+        if name in _state["limits"]:
+            item.add_marker(pytest.mark.timeout(_state["limits"][name]))
+    _state["pending"] = dict(_state["items"])
+    if _state["guard"] is not None:
+        _state["guard"].close_harness()
     path = _state["impl"]
     if path is None:
         return
@@ -159,34 +203,94 @@ def pytest_sessionstart(session):
         unload(load_impl(path))
     except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are failures too
         _state["import_error"] = _import_error(exc, path)
-        _send({"kind": "import_error", "message": _state["import_error"]})
-
-
-def _check_name(item) -> str:
-    return getattr(item, "originalname", None) or item.name.split("[")[0]
-
-
-def pytest_collection_modifyitems(session, config, items):
-    names = [_check_name(item).removeprefix("test_") for item in items]
-    for name in names:
-        _state["pending"][name] = _state["pending"].get(name, 0) + 1
+        _send({"kind": "import_error", "message": _state["import_error"][:MAX_MESSAGE]})
     if _state["import_error"] is not None:
-        message = f"not run: {Path(_state['impl']).name} does not import ({_state['import_error']})"
-        for name in dict.fromkeys(names):
+        message = f"not run: {Path(path).name} does not import ({_state['import_error']})"[:MAX_MESSAGE]
+        for name in order:
+            _send({"kind": "begin", "check": name})
             _send({"kind": "check", "check": name, "passed": False, "message": message, "seed": None, "duration": 0.0})
         config.hook.pytest_deselected(items=list(items))
         items[:] = []
 
 
-@pytest.hookimpl(tryfirst=True)  # before fixtures are set up: a setup error must find its check
+def _result(name: str) -> dict:
+    return _state["results"].setdefault(
+        name, {"passed": True, "message": "", "seed": None, "duration": 0.0, "completed": 0})
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # before fixtures are set up: a setup error must find its check
 def pytest_runtest_setup(item):
-    name = _check_name(item).removeprefix("test_")
+    name = _check_name(item)
     if name not in _state["results"]:
-        _state["results"][name] = {"passed": True, "message": "", "seed": None, "duration": 0.0}
+        _result(name)
         _send({"kind": "begin", "check": name})
         if _state["replay"]:  # a failure found by a schedule says how to replay just that check
             command = _state["replay"].replace("{", "{{").replace("}", "}}")
             sched.configure(**_state["seeds"], replay=f"{command} --seed {{seed}} -k {name}")
+    with _phase(name):
+        return (yield)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Call the check here, so that its verdict rests on the call itself."""
+    name = _check_name(pyfuncitem)
+    arguments = {arg: pyfuncitem.funcargs[arg] for arg in pyfuncitem._fixtureinfo.argnames}
+    with _phase(name):
+        outcome = pyfuncitem.obj(**arguments)
+        if inspect.isawaitable(outcome):
+            getattr(outcome, "close", lambda: None)()
+            pytest.fail("the check is a coroutine: a check must run its event loop itself", pytrace=False)
+    _result(name)["completed"] += 1
+    return True
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    name = _check_name(item)
+    try:
+        with _phase(name):
+            return (yield)
+    finally:
+        _state["pending"][name] = _state["pending"].get(name, 1) - 1
+        if _state["pending"][name] == 0:
+            _finish(name, _result(name))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """pytest's report of a phase, made without formatting the exception: the verdict is this plugin's, and
+    formatting would call the submission's __repr__ and __str__, which need not return."""
+    if _state["fd"] is None:
+        return None  # checks run by hand: pytest's own full report
+    name = _check_name(item)
+    if call.excinfo is None:
+        outcome, longrepr = "passed", None
+    elif call.excinfo.errisinstance(pytest.skip.Exception):
+        outcome, longrepr = "skipped", (str(item.path), None, "skipped")
+    else:
+        outcome = "failed"
+        longrepr = _state["results"].get(name, {}).get("message") or f"{call.excinfo.typename} in {call.when}"
+    return pytest.TestReport(item.nodeid, item.location, {}, outcome, longrepr, call.when,
+                             duration=call.duration, start=call.start, stop=call.stop)
+
+
+class _phase:
+    """Times one phase of a check (setup, call, teardown) and records the first exception it raises."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self.started = _clock()
+
+    def __exit__(self, kind, exc, tb):
+        result = _result(self.name)
+        result["duration"] += _clock() - self.started
+        if exc is not None and result["passed"]:
+            result["passed"] = False
+            result["message"], result["seed"] = _describe(exc, self.name)
+        return False
 
 
 def _flatten(exc: BaseException) -> BaseException:
@@ -195,17 +299,17 @@ def _flatten(exc: BaseException) -> BaseException:
     return exc
 
 
-def _describe(exc: BaseException) -> tuple[str, int | None]:
+def _describe(exc: BaseException, name: str) -> tuple[str, int | None]:
     """The student-facing message for a check that raised `exc`, and its schedule seed if any."""
     exc = _flatten(exc)
     if isinstance(exc, sched.ScheduleFailure):
-        return str(exc), exc.seed
+        return _str(exc), exc.seed
     path = _state["impl"]
     where = _where(exc.__traceback__, path)
-    text = str(exc)
+    text = _str(exc)
+    limit = _state["limits"].get(name, _state["timeout"])
     if isinstance(exc, pytest.fail.Exception) and text.startswith("Timeout (>"):
-        timeout = _state["timeout"]
-        message = f"timed out after {timeout:g} s" + (f" (at {where})" if where else "")
+        message = f"timed out after {limit:g} s" + (f" (at {where})" if where else "")
     elif isinstance(exc, AssertionError) and where is None:
         message = text or "assertion failed"
     elif isinstance(exc, pytest.skip.Exception):
@@ -214,49 +318,41 @@ def _describe(exc: BaseException) -> tuple[str, int | None]:
         message = text
     elif isinstance(exc, MemoryError):
         message = f"{where + ': ' if where else ''}MemoryError: ran out of memory"
+    elif isinstance(exc, AttributeError) and path and getattr(getattr(exc, "obj", None), "__file__", None) == path:
+        message = f"{Path(path).name} does not define {exc.name!r}, which the checks use (see README.md)"
     else:
-        message = f"{where + ': ' if where else ''}{_exc_text(exc)}"
+        message = f"{where + ': ' if where else ''}{_exc_text(exc, text)}"
+        if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+            message += " (a file, or the test's captured output, passed the grader's file size limit)"
     notes = getattr(exc, "__notes__", None)
-    if notes:
-        message += "\n" + "\n".join(str(note) for note in notes)
+    if isinstance(notes, list) and notes:
+        message += "\n" + "\n".join(str(note) for note in notes if isinstance(note, str))
     return message, None
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    name = _check_name(item).removeprefix("test_")
-    result = _state["results"].get(name)
-    if result is None:
-        return report
-    result["duration"] += report.duration
-    ok = report.passed and not hasattr(report, "wasxfail")
-    if not ok and result["passed"]:
-        result["passed"] = False
-        if call.excinfo is not None:
-            result["message"], result["seed"] = _describe(call.excinfo.value)
-        else:
-            result["message"] = f"{report.outcome} in {call.when}"
-    if call.when == "teardown":
-        _state["pending"][name] -= 1
-        if _state["pending"][name] == 0:
-            _finish(name, result)
-    return report
-
-
 def _finish(name: str, result: dict) -> None:
-    timeout = _state["timeout"]
-    if timeout and result["passed"] and result["duration"] >= timeout:
+    limit = _state["limits"].get(name, _state["timeout"])
+    passed = result["passed"]
+    if passed and result["completed"] != _state["items"].get(name):
+        passed, result["message"] = False, "the check did not run to its end"
+    if passed and limit and result["duration"] >= limit:
         # A submission that swallowed pytest-timeout's exception ran over time all the same.
-        result.update(passed=False, message=f"timed out after {timeout:g} s")
+        passed, result["message"] = False, f"timed out after {limit:g} s"
     message = result["message"]
     if len(message) > MAX_MESSAGE:
         message = message[: MAX_MESSAGE - 20] + "\n... (message cut)"
-    _send({"kind": "check", "check": name, **result, "message": message})
+    _send({"kind": "check", "check": name, "passed": passed, "message": message, "seed": result["seed"],
+           "duration": result["duration"]})
 
 
 def pytest_sessionfinish(session, exitstatus):
     _state["exitstatus"] = int(exitstatus)
+    for name, pending in _state["pending"].items():  # collected, yet never finished: pytest did not run it
+        if pending and _state["import_error"] is None:
+            if name not in _state["results"]:
+                _send({"kind": "begin", "check": name})
+            _send({"kind": "check", "check": name, "passed": False, "seed": None, "duration": 0.0,
+                   "message": "the check did not run to its end (pytest did not run all of it)"})
     _send({"kind": "end", "exitstatus": int(exitstatus)})
 
 

@@ -1,10 +1,12 @@
 """Grade one implementation of one problem in a sandboxed child process.
 
-Untrusted code never runs in this process. The child is `python -m pytest` with grader.plugin, in a
-scratch directory holding only the submission, with a minimal environment, its own session (process
-group), resource limits, a time limit per check and one for the whole run. The verdict comes only from
-signed result lines on a pipe of the runner's own; stdout, stderr and the exit status are evidence.
-A check with no valid result fails, with a message that says what happened to the test process.
+Untrusted code never runs in this process. The child is `python -m pytest` with grader.plugin, in a scratch
+directory holding only a copy of the submission, with a minimal environment, isolated and limited as
+grader.sandbox allows on this machine, with a time limit per check (calibrated, see grader.calibration) and
+one for the whole run. The verdict comes only from signed result lines on a pipe of the runner's own,
+accepted only in the order the plugin sends them (`begin`, then the result, once per check, then `end`);
+stdout, stderr and the exit status are evidence. A check with no valid result fails, with a message that
+says what happened to the test process. A submission too large or not readable as Python source is not run.
 """
 from __future__ import annotations
 
@@ -18,24 +20,30 @@ import secrets
 import select
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
+import tokenize
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
+from io import BytesIO
 from pathlib import Path
 
+from grader import calibration, integrity, sandbox
 from grader.catalog import GraderError, Problem
 from grader.report import CheckResult, Report
 
-__all__ = ["grade", "grade_all", "MEMORY_LIMIT", "STARTUP_SLACK"]
+__all__ = ["grade", "grade_all", "MEMORY_LIMIT", "STARTUP_SLACK", "MAX_SUBMISSION"]
 
 MEMORY_LIMIT = 4 * 2**30  # bytes of address space (RLIMIT_AS)
 FILE_SIZE_LIMIT = 64 * 2**20  # bytes a file, stdout and stderr included (RLIMIT_FSIZE)
 OPEN_FILES_LIMIT = 1024
-STARTUP_SLACK = 10.0  # seconds on top of time_limit x checks, for starting Python and pytest
+MAX_SUBMISSION = 2**20  # bytes of the submitted file; a larger one is not run
+STARTUP_SLACK = 10.0  # seconds on top of the checks' limits, for starting Python and pytest
+CHECK_GRACE = 2.0  # seconds past a check's limit before the runner kills a check that ignores its timeout
 CPU_SLACK = 5.0  # CPU seconds past the wall limit before SIGXCPU
 EXIT_GRACE = 2.0  # seconds the child gets to exit after its last result line
+CALIBRATION_LIMIT = 60.0  # seconds a check of the reference may take while it is being timed
 MAX_LINE = 64 * 1024  # bytes in one result line
 MAX_LINES = 1000  # result lines read from one run
 TAIL = 20_000  # characters of stdout and stderr kept as evidence
@@ -65,25 +73,63 @@ def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: in
     if isinstance(only, str):
         only = [only]
     names = [problem.check(name).name for name in only] if only else [check.name for check in problem.checks]
-    wall = problem.time_limit * len(names) + STARTUP_SLACK
+    check_limits, timing = calibration.check_limits(problem, lambda: _time_reference(problem))
+    return _grade(problem, impl, names, check_limits, timing, seed=seed, base_seed=base_seed,
+                  targeted=bool(only), replay=replay, on_result=on_result)
+
+
+def grade_all(tasks, jobs: int | None = None) -> list[Report]:
+    """Grade many (problem, impl_path) pairs, `jobs` child processes at a time; reports in task order."""
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        return list(pool.map(lambda task: grade(*task), tasks))
+
+
+def _time_reference(problem: Problem) -> dict[str, float]:
+    """Seconds per check of the reference, for the checks it passes, graded with generous limits."""
+    names = [check.name for check in problem.checks]
+    limits = {name: max(CALIBRATION_LIMIT, problem.time_limit) for name in names}
+    result = _grade(problem, problem.reference, names, limits, {"calibration": "this run times the reference"})
+    return {check.name: round(check.duration, 4) for check in result.checks
+            if check.passed and check.duration is not None}
+
+
+def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, timing: dict, *, seed=None,
+           base_seed: int = 0, targeted: bool = False, replay=None, on_result=None) -> Report:
+    floor = problem.time_limit
+    plan = sandbox.plan()
+    wall = sum(check_limits[name] for name in names) + floor + STARTUP_SLACK
     limits = {
-        "time_limit": problem.time_limit,
+        "time_limit": floor,
+        "check_limits": {name: check_limits[name] for name in names},
+        **timing,
         "wall_limit": wall,
         "cpu_limit": wall + CPU_SLACK,
         "memory_bytes": MEMORY_LIMIT,
         "file_size_bytes": FILE_SIZE_LIMIT,
         "open_files": OPEN_FILES_LIMIT,
+        "processes": sandbox.PROCESS_LIMIT if plan.own_uid else "not limited",
+        "submission_bytes": MAX_SUBMISSION,
+        "sandbox": {"user": plan.user, "pid_namespace": plan.namespace},
     }
+    size = impl.stat().st_size
+    source = impl.read_bytes() if size <= MAX_SUBMISSION else b""
+    refused = _unreadable(problem.slug, size, source)
+    review = [] if refused else integrity.scan(source, f"{problem.slug}.py")
+    if refused:
+        return _report(problem, impl, names, _NotRun(refused), limits, review, "")
     with tempfile.TemporaryDirectory(prefix="grader-scratch-", ignore_cleanup_errors=True) as scratch, \
             tempfile.TemporaryDirectory(prefix="grader-harness-", ignore_cleanup_errors=True) as harness:
         impl_copy = Path(scratch) / f"{problem.slug}.py"
-        shutil.copyfile(impl, impl_copy)
+        impl_copy.write_bytes(source)
         checks_copy = Path(harness) / problem.checks_file.name
         shutil.copyfile(problem.checks_file, checks_copy)
         ini = Path(harness) / "pytest.ini"
         ini.write_text(_INI)
-        targets = [f"{checks_copy}::test_{name}" for name in names] if only else [str(checks_copy)]
-        options = [f"--timeout={problem.time_limit:g}", "--impl", str(impl_copy), "--grader-base-seed", str(base_seed)]
+        for path in (harness, checks_copy, ini):  # readable by the child's own uid; never writable by it
+            os.chmod(path, 0o755 if Path(path).is_dir() else 0o644)
+        targets = [f"{checks_copy}::test_{name}" for name in names] if targeted else [str(checks_copy)]
+        options = [f"--timeout={floor:g}", "--impl", str(impl_copy), "--grader-base-seed", str(base_seed),
+                   "--grader-limits", json.dumps(limits["check_limits"])]
         if seed is not None:
             options += ["--grader-seed", str(seed)]
         if replay:
@@ -92,7 +138,7 @@ def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: in
             sys.executable, "-s", "-P", "-m", "pytest",
             "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.plugin",
             "-p", "no:cacheprovider", "-c", str(ini), "--rootdir", harness, "--confcutdir", harness,
-            "-q", "--tb=short", "--color=no", *options, *targets,
+            "-q", "--tb=short", "--show-capture=no", "--color=no", *options, *targets,
         ]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -103,15 +149,31 @@ def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: in
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         }
-        run = _Run(cmd, scratch, env, names, wall, on_result)
-        shown_as = str(impl_copy.resolve())  # the file name in the child's tracebacks
-    return _report(problem, impl, shown_as, names, run, limits)
+        run = _Run(cmd, scratch, env, names, check_limits, floor, wall, plan, [scratch, str(impl_copy)], on_result)
+        shown_as = (str(impl_copy.resolve()), scratch, harness)
+    return _report(problem, impl, names, run, limits, review, shown_as)
 
 
-def grade_all(tasks, jobs: int | None = None) -> list[Report]:
-    """Grade many (problem, impl_path) pairs, `jobs` child processes at a time; reports in task order."""
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        return list(pool.map(lambda task: grade(*task), tasks))
+def _unreadable(slug: str, size: int, source: bytes) -> str | None:
+    """Why the submission is not run at all (too large, not text in its declared encoding), or None."""
+    if size > MAX_SUBMISSION:
+        return f"{slug}.py is {_size(size)}; the grader takes files of up to {_size(MAX_SUBMISSION)}"
+    try:
+        encoding, _ = tokenize.detect_encoding(BytesIO(source).readline)
+        source.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = source.count(b"\n", 0, exc.start) + 1
+        return (f"{slug}.py:{line}: the file is not valid {exc.encoding.upper()} (byte 0x{source[exc.start]:02x});"
+                " save it as UTF-8")
+    except (SyntaxError, LookupError) as exc:  # a broken or unknown `# coding:` line
+        return f"{slug}.py: {exc}"
+    return None
+
+
+def _size(n: int) -> str:
+    if n < 2**20:
+        return f"{n} bytes"
+    return f"{n // 2**20} MiB" if n % 2**20 == 0 else f"{n / 2**20:.1f} MiB"
 
 
 def _rlimits(wall: float) -> list[tuple[int, tuple[int, int]]]:
@@ -133,28 +195,42 @@ def _rlimits(wall: float) -> list[tuple[int, tuple[int, int]]]:
     return limits
 
 
-class _Run:
-    """One child process: start it, read its result channel until it ends or its time is up, kill its group."""
+class _NotRun:
+    """The outcome of a submission that was refused before any process started."""
 
-    def __init__(self, cmd, cwd, env, names, wall, on_result=None):
+    def __init__(self, reason: str):
+        self.import_error = reason
+        self.results, self.review = {}, []
+        self.stdout = self.stderr = ""
+        self.returncode, self.rejected, self.tampered = None, 0, None
+        self.run_id = None
+
+
+class _Run:
+    """One child process: start it, read its result channel until it ends or a time limit passes, kill it all."""
+
+    def __init__(self, cmd, cwd, env, names, check_limits, floor, wall, plan, writable, on_result=None):
         self.on_result = on_result
         self.key = secrets.token_bytes(32)
         self.names = set(names)
+        self.check_limits = check_limits
+        self.import_limit = floor
         self.results: dict[str, dict] = {}
+        self.review: list[str] = []
         self.import_error = None
         self.running = None  # the check (or _IMPORT) that began last
+        self.begun: set = set()
+        self.check_deadline = None  # when the running check is past its limit and grace
         self.ended = False
+        self.tampered = None  # what was out of order, if a signed line broke the sequence
         self.rejected = 0
         self.lines = 0
         self.timed_out = False
+        self.stuck = None  # the check the runner killed the test process for
         self.killed = False
+        self.leftover = 0
         self._buffer = b""
         self._skipping = False
-        limits = _rlimits(wall)
-
-        def preexec():  # runs in the child between fork and exec: keep it to system calls
-            for which, values in limits:
-                resource.setrlimit(which, values)
 
         result_r, result_w = os.pipe()
         nonce_r, nonce_w = os.pipe()
@@ -163,37 +239,39 @@ class _Run:
         cmd = cmd + ["--result-fd", str(result_w), "--nonce-fd", str(nonce_r)]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
-                proc = subprocess.Popen(
-                    cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                    pass_fds=(result_w, nonce_r), start_new_session=True, preexec_fn=preexec,
-                )
+                child = sandbox.Child(cmd, cwd=cwd, env=env, pass_fds=(result_w, nonce_r), rlimits=_rlimits(wall),
+                                      out=out, err=err, plan=plan, writable=writable)
             except BaseException:
                 os.close(result_r)
                 raise
             finally:
                 os.close(result_w)
                 os.close(nonce_r)
+            self.run_id = child.run_id
             try:
-                self._read(proc, result_r, time.monotonic() + wall)
+                self._read(child, result_r, time.monotonic() + wall)
             finally:
-                self.killed = proc.poll() is None  # still running: we stop it now
-                _kill_group(proc)
+                self.killed = child.running()  # still running: we stop it now
+                self.leftover = child.stop()
                 self._drain(result_r)
                 os.close(result_r)
-            self.returncode = proc.returncode
+            self.returncode = child.returncode
             self.stdout = _tail(out)
             self.stderr = _tail(err)
 
-    def _read(self, proc, fd, deadline):
+    def _read(self, child, fd, deadline):
         exited_at = ended_at = None
         while True:
             now = time.monotonic()
             if now >= deadline:
-                self.timed_out = proc.poll() is None
+                self.timed_out = child.running()
+                return
+            if self.check_deadline is not None and now >= self.check_deadline:
+                self.stuck = self.running
                 return
             if ended_at is None and self.ended:
                 ended_at = now
-            if exited_at is None and proc.poll() is not None:
+            if exited_at is None and not child.running():
                 exited_at = now
             # After the last result, or once the child is gone, a leftover process may hold the pipe open.
             if (ended_at and now - ended_at > EXIT_GRACE) or (exited_at and now - exited_at > 0.5):
@@ -202,10 +280,9 @@ class _Run:
             if ready:
                 chunk = os.read(fd, 65536)
                 if not chunk:  # every write end is closed: no more results can come
-                    try:
-                        proc.wait(timeout=max(0.0, min(deadline - time.monotonic(), EXIT_GRACE)))
-                    except subprocess.TimeoutExpired:
-                        pass
+                    end = min(deadline, time.monotonic() + EXIT_GRACE)
+                    while child.running() and time.monotonic() < end:
+                        time.sleep(0.01)
                     return
                 self._feed(chunk)
 
@@ -233,7 +310,7 @@ class _Run:
                 self.rejected += 1
 
     def _accept(self, line: bytes) -> bool:
-        """Take one result line if it is signed, well-formed and new; False if it is rejected."""
+        """Take one result line if it is signed and well-formed; False if it is rejected."""
         if self.lines >= MAX_LINES:
             return False
         self.lines += 1
@@ -247,26 +324,65 @@ class _Run:
             return False
         if not isinstance(record, dict):
             return False
-        kind = record.get("kind")
+        problem = self._out_of_order(record)
+        if problem is not None:  # signed, yet not what the plugin sends: code in the test process forged it
+            if self.tampered is None:
+                self.tampered = problem
+            return True
+        kind = record["kind"]
         if kind == "begin":
-            check = record.get("check")
-            if check is not None and check not in self.names:
-                return False
+            check = record["check"]
             self.running = _IMPORT if check is None else check
-        elif kind == "import_error" and isinstance(record.get("message"), str) and self.import_error is None:
+            self.begun.add(self.running)
+            limit = self.import_limit if check is None else self.check_limits[check]
+            self.check_deadline = time.monotonic() + limit + CHECK_GRACE
+        elif kind == "import_error":
             self.import_error = record["message"]
+        elif kind == "review":
+            if len(self.review) < integrity.MAX_NOTES:
+                self.review.append(record["note"])
         elif kind == "end":
             self.ended = True
-        elif kind == "check":
-            return self._accept_check(record)
+            self.check_deadline = None
         else:
-            return False
+            return self._accept_check(record)
         return True
 
+    def _out_of_order(self, record: dict) -> str | None:
+        """What is wrong with a signed record's place in the sequence, or None if it belongs where it is."""
+        kind, check = record.get("kind"), record.get("check")
+        if self.ended:
+            return f"a {kind!r} record after the end of the run"
+        if kind == "begin":
+            if check is None:
+                return "a second import" if self.begun else None
+            if check not in self.names:
+                return f"a check that was not asked for ({str(check)[:80]!r})"
+            if check in self.begun:
+                return f"{check} began twice"
+            if self.running not in (None, _IMPORT) and self.running not in self.results:
+                return f"{check} began before {self.running} had a result"
+            return None
+        if kind == "check":
+            if check not in self.names:
+                return f"a result for a check that was not asked for ({str(check)[:80]!r})"
+            if check in self.results:
+                return f"two results for {check}"
+            if check != self.running:
+                return f"a result for {check} while {self.running if isinstance(self.running, str) else 'no check'} ran"
+            return None
+        if kind == "import_error":
+            if self.running is not _IMPORT or self.import_error is not None or not isinstance(record.get("message"), str):
+                return "an import error out of place"
+            return None
+        if kind == "review":
+            return None if isinstance(record.get("note"), str) and len(record["note"]) <= 1000 else "a malformed note"
+        if kind == "end":
+            return None
+        return f"an unknown record {str(kind)[:40]!r}"
+
     def _accept_check(self, record: dict) -> bool:
-        check, seed, duration = record.get("check"), record.get("seed"), record.get("duration")
-        if check not in self.names or check in self.results:
-            return False
+        check, seed, duration = record["check"], record.get("seed"), record.get("duration")
         if not isinstance(record.get("passed"), bool) or not isinstance(record.get("message"), str):
             return False
         if seed is not None and type(seed) is not int:
@@ -275,21 +391,14 @@ class _Run:
             return False
         self.results[check] = {"passed": record["passed"], "message": record["message"], "seed": seed,
                                "duration": float(duration)}
+        self.check_deadline = None
         if self.on_result is not None:
             self.on_result(check, record["passed"])
         return True
 
 
-def _kill_group(proc):
-    """SIGKILL the child's whole process group, then reap the child."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
-
-
-_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f]")
+_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
+_UNPRINTABLE = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")  # controls, bidi overrides, surrogates, unassigned
 
 
 def _tail(file) -> str:
@@ -297,15 +406,29 @@ def _tail(file) -> str:
     size = file.seek(0, os.SEEK_END)
     file.seek(max(0, size - 4 * TAIL))
     text = _ESCAPES.sub("", file.read().decode("utf-8", errors="replace").replace("\r\n", "\n"))
+    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in _UNPRINTABLE)
     if size > 4 * TAIL or len(text) > TAIL:
         text = "[... earlier output cut]\n" + text[-TAIL:]
     return text
+
+
+def _clean(text: str, paths: tuple = ()) -> str:
+    """A message from the test process, safe to print: files in the scratch directory named by their name,
+    the harness directory as `<grader>/`, control characters and lone surrogates as escapes (newlines and
+    tabs stay)."""
+    for path, shown in zip(paths, ("", "<grader>/")):
+        text = text.replace(path.rstrip("/") + "/", shown)
+    return "".join(c if c in "\n\t" or unicodedata.category(c) not in _UNPRINTABLE
+                   else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
 
 
 def _cause(run: _Run, wall: float, cpu: float) -> str:
     """What happened to the test process, as a clause: 'the test process exited with code 3'."""
     if run.timed_out:
         return f"the test process was stopped at the run's {wall:g} s time limit"
+    if run.stuck is not None:
+        what = "the import" if run.stuck is _IMPORT else run.stuck
+        return f"the test process was killed when {what} ran past its time limit"
     if run.killed:
         return "the test process stopped sending results (its result channel was closed) and was killed"
     code = run.returncode
@@ -321,18 +444,23 @@ def _cause(run: _Run, wall: float, cpu: float) -> str:
         if name == "SIGXFSZ":
             return f"the test process wrote more than {FILE_SIZE_LIMIT // 2**20} MiB to one file (SIGXFSZ)"
         return f"the test process was killed by signal {name}"
+    if code is None:
+        return "the test process was killed"
     if "MemoryError" in run.stderr[-2000:]:
         return "the test process ran out of memory"
     return f"the test process exited with code {code}"
 
 
-def _missing(name: str, check_limit: float, run: _Run, slug: str, limits: dict) -> str:
+def _missing(name: str, run: _Run, slug: str, limits: dict) -> str:
     """The message of a check that sent no valid result."""
     if run.ended:
         return "the check did not run (see the test output)"
+    limit = limits["check_limits"][name]
+    if run.running == name and run.stuck == name:
+        return f"timed out after {limit:g} s and could not be stopped, so the test process was killed"
     if run.running == name and run.timed_out:
         wall = limits["wall_limit"]
-        return f"timed out after {check_limit:g} s and could not be stopped; the run was killed at {wall:g} s"
+        return f"timed out after {limit:g} s and could not be stopped; the run was killed at {wall:g} s"
     cause = _cause(run, limits["wall_limit"], limits["cpu_limit"])
     if run.running == name:
         where = "during this check"
@@ -365,30 +493,60 @@ def _evidence(stderr: str, impl_copy: str, count: int = 6) -> str:
     return "\n".join(picked[-count:])
 
 
-def _report(problem: Problem, impl: Path, impl_copy: str, names: list[str], run: _Run, limits: dict) -> Report:
+def _report(problem: Problem, impl: Path, names: list[str], run, limits: dict, review: list[str],
+            shown_as) -> Report:
+    impl_copy, *paths = shown_as or ("",)
+    paths = tuple(paths)
+    if run.run_id is not None:
+        limits["sandbox"]["run"] = run.run_id
+    import_error = _clean(run.import_error, paths) if run.import_error else None
     checks, explained = [], False
     for check in problem.checks:
         if check.name not in names:
             continue
         result = run.results.get(check.name)
-        if result is None:
-            message = _missing(check.name, problem.time_limit, run, problem.slug, limits)
+        if isinstance(run, _NotRun):
+            result = {"passed": False, "message": f"not run: {import_error}", "seed": None, "duration": None}
+        elif run.tampered is not None:
+            result = {"passed": False, "seed": None, "duration": None,
+                      "message": f"no points: the grader received results out of order ({run.tampered}), so "
+                                 "code in the test process wrote them; the whole run counts for nothing"}
+        elif result is None:
+            message = _missing(check.name, run, problem.slug, limits)
             evidence = _evidence(run.stderr, impl_copy)
             if evidence and not explained and not run.ended:
                 indented = "\n".join("  " + line for line in evidence.splitlines())
                 message += "\nFrom the test process's stderr:\n" + indented
                 explained = True
             result = {"passed": False, "message": message, "seed": None, "duration": None}
+        else:
+            result = {**result, "message": _clean(result["message"], paths)}
         checks.append(CheckResult(name=check.name, max_points=check.points, doc=check.doc, hint=check.hint,
                                   hidden=check.hidden, **result))
+    notes = list(review)
+    for note in run.review:
+        note = _clean(note, paths)
+        if note not in notes:
+            notes.append(note)
+    notes.sort(key=_line_of)
+    if run.tampered is not None:
+        notes.append(f"grader: results out of order ({run.tampered}); no points were given")
+    if getattr(run, "leftover", 0):
+        notes.append(f"grader: {run.leftover} process(es) of the run could not be stopped")
     return Report(
         problem=problem.slug,
         impl=str(impl),
         checks=checks,
-        import_error=run.import_error,
+        import_error=import_error,
         stdout=run.stdout,
         stderr=run.stderr,
         limits=limits,
         returncode=run.returncode,
         rejected_lines=run.rejected,
+        review=notes,
     )
+
+
+def _line_of(note: str) -> int:
+    parts = note.split(":", 2)
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else 0
