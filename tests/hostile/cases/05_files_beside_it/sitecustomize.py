@@ -1,0 +1,2 @@
+import builtins
+builtins.print("sitecustomize of the submission ran")

@@ -1,0 +1,15 @@
+import threading
+
+
+class Tally:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._value = 0
+
+    def add(self, n=1):
+        while True:
+            pass
+
+    @property
+    def value(self):
+        return self._value

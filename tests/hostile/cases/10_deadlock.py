@@ -1,0 +1,16 @@
+import threading
+
+
+class Tally:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._value = 0
+
+    def add(self, n=1):
+        with self._lock:
+            with self._lock:
+                self._value += n
+
+    @property
+    def value(self):
+        return self._value

@@ -1,0 +1,4 @@
+import threading
+
+class Tally
+    pass
