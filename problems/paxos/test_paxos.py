@@ -487,14 +487,16 @@ def explore_network(impl, check, runs, make_plan, make_finish=None):
         rng = random.Random(f"{check}/{seed}")
         plan = make_plan(rng)
         finish = make_finish(rng, plan) if make_finish else None
-        script = []
-        cluster = Cluster(impl, plan.ids, plan.values)
+        script, cluster = [], None
         try:
+            cluster = Cluster(impl, plan.ids, plan.values)
             drive(cluster, rng, plan, script)
             if finish is not None:
                 finish(cluster)
             continue
         except Stop as stop:
+            if cluster is None:
+                raise AssertionError(stop.message) from None
             failure = stop
         if failure.kind != "error":
             script = shrink(script, failure.kind, lambda trial: replay(impl, plan, trial, finish)[1])
