@@ -173,16 +173,20 @@ class Guard:
     `note(text)` receives each review note (`tally.py:7: ...`), at most MAX_NOTES distinct ones.
     """
 
-    def __init__(self, impl: str, scratch: str, harness: str, grader_pid: int, note):
+    def __init__(self, impl: str, scratch: str, harness: str, private: list[str], grader_pid: int, note):
         self.impl = os.path.realpath(impl)
         self.name = Path(impl).name
-        self.scratch = os.path.realpath(scratch) + os.sep
-        self.harness = os.path.realpath(harness) + os.sep
+        self.scratch = _folder(scratch)
+        self.harness = _folder(harness)
         self.harness_open = True
         paths = sysconfig.get_paths()
-        roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-        roots.add(str(Path(__file__).resolve().parent))  # the grader package
-        self.roots = tuple(os.path.realpath(root) + os.sep for root in roots)
+        installed = [paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")]
+        installed.append(str(Path(__file__).resolve().parent))  # the grader package
+        self.installed = tuple(map(_folder, installed))
+        # sys.path as it is before the checks are collected: site folders that .pth files added, too
+        search = [_folder(entry) for entry in sys.path if entry and os.path.isdir(entry)]
+        self.roots = (*self.installed, *(entry for entry in search if entry not in (self.scratch, self.harness)))
+        self.private = tuple(map(_folder, private))  # the problems and solutions, wherever sys.path points
         self._stdlib = tuple(os.path.realpath(paths[key]) + os.sep for key in ("stdlib", "platstdlib"))
         self._site = tuple(os.path.realpath(paths[key]) + os.sep for key in ("purelib", "platlib"))
         self._own = __file__
@@ -270,13 +274,17 @@ class Guard:
         path, mode, flags = args
         if path is None or isinstance(path, int):
             return
-        real = os.path.realpath(os.fsdecode(path))
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):  # not a path at all: open() itself says so
+            return
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(flags & _WRITE_FLAGS)
         if real in _DEVICES or real.startswith(self.scratch):
             return
         if writing:
             self._refuse(f"write {_text(path)}: only files in the working directory may be written")
-        if real.startswith(self.roots) or (self.harness_open and real.startswith(self.harness)):
+        private = real.startswith(self.private) and not real.startswith(self.installed)
+        if not private and (real.startswith(self.roots) or (self.harness_open and real.startswith(self.harness))):
             return
         self._refuse(f"read {_text(path)}: a submission may read only its own directory and the Python "
                      "installation")
@@ -359,6 +367,10 @@ def _only(module, name: str, names) -> types.ModuleType:
     for item in names:
         setattr(stand_in, item, getattr(module, item))
     return stand_in
+
+
+def _folder(path: str) -> str:
+    return os.path.realpath(path).rstrip(os.sep) + os.sep
 
 
 def _ip(host):

@@ -47,6 +47,8 @@ def pytest_addoption(parser):
     group.addoption("--grader-base-seed", type=int, default=0, help="first schedule seed to explore")
     group.addoption("--grader-replay", default=None, help="the command that regrades this file, for Replay: lines")
     group.addoption("--grader-limits", default=None, help="JSON {check: seconds}: each check's time limit")
+    group.addoption("--grader-private", action="append", default=[],
+                    help="a folder the submission may not read, even if it is on sys.path (repeatable)")
 
 
 def pytest_configure(config):
@@ -74,7 +76,8 @@ def pytest_configure(config):
         pass
     if _state["fd"] is not None and _state["impl"] is not None:
         guard = integrity.Guard(_state["impl"], scratch=os.getcwd(), harness=str(config.rootpath),
-                                grader_pid=os.getppid(), note=lambda note: _send({"kind": "review", "note": note}))
+                                private=config.getoption("grader_private"), grader_pid=os.getppid(),
+                                note=lambda note: _send({"kind": "review", "note": note}))
         guard.install()
         _state["guard"] = guard
 

@@ -129,7 +129,8 @@ def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, t
             os.chmod(path, 0o755 if Path(path).is_dir() else 0o644)
         targets = [f"{checks_copy}::test_{name}" for name in names] if targeted else [str(checks_copy)]
         options = [f"--timeout={floor:g}", "--impl", str(impl_copy), "--grader-base-seed", str(base_seed),
-                   "--grader-limits", json.dumps(limits["check_limits"])]
+                   "--grader-limits", json.dumps(limits["check_limits"]),
+                   "--grader-private", str(problem.folder.parent.parent)]  # problems/ and solutions/
         if seed is not None:
             options += ["--grader-seed", str(seed)]
         if replay:
