@@ -373,9 +373,8 @@ class _Run:
                 return f"a result for {check} while {self.running if isinstance(self.running, str) else 'no check'} ran"
             return None
         if kind == "import_error":
-            if self.running is not _IMPORT or self.import_error is not None or not isinstance(record.get("message"), str):
-                return "an import error out of place"
-            return None
+            fits = self.running is _IMPORT and self.import_error is None and isinstance(record.get("message"), str)
+            return None if fits else "an import error out of place"
         if kind == "review":
             return None if isinstance(record.get("note"), str) and len(record["note"]) <= 1000 else "a malformed note"
         if kind == "end":

@@ -79,7 +79,7 @@ def grade_in_a_process(name: str, folder: Path):
     if case.get("network_namespace"):
         unshare = shutil.which("unshare")
         if os.geteuid() != 0 or unshare is None:
-            return "skip: needs root and util-linux unshare, so that nothing leaves the machine even if the guard failed"
+            return "skip: needs root and util-linux unshare (nothing may leave the machine even if the guard failed)"
         command = [unshare, "--net", "--", *command]
     bound = case.get("bound", 60)
     try:

@@ -54,7 +54,8 @@ def test_each_construct_is_named_with_its_line():
 
 def test_the_student_api_of_the_grader_is_not_flagged():
     assert scan("from grader.sched import AtomicReference\n") == []
-    assert scan("from grader.sched import AtomicReference, explore\n") == ["tally.py:1: imports the grader's own modules"]
+    assert scan("from grader.sched import AtomicReference, explore\n") == [
+        "tally.py:1: imports the grader's own modules"]
 
 
 def test_a_local_name_that_shadows_a_builtin_is_not_flagged():
