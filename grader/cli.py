@@ -18,17 +18,22 @@ CORES = os.cpu_count() or 1
 
 
 class _Group(click.Group):
-    """Turns a GraderError anywhere in a command into `Error: ...` on stderr and exit code 2."""
+    """Turns a GraderError anywhere in a command, or a bad option of a subcommand, into one line
+    `Error: ...` on stderr and exit code 2."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "grader"
+            click.echo(f"Error: {exc.format_message()} (see {command} --help)", err=True)
+            ctx.exit(2)
         except (GraderError, OSError) as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(2)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, name="grader")
 def main():
     """Concurrency exercises and their grader."""
 

@@ -167,6 +167,19 @@ def test_test_bad_combinations_exit_2(fixture_root, tmp_path):
         assert (result.exit_code, result.output) == (2, message)
 
 
+def test_a_bad_option_is_one_error_line(fixture_root):
+    cases = {
+        ("test", "tally", "--format", "xml"): "Error: Invalid value for '--format': 'xml' is not one of 'terminal', "
+                                              "'json', 'junit', 'gradescope'. (see grader test --help)\n",
+        ("tset",): "Error: No such command 'tset'. Did you mean 'test'? (see grader --help)\n",
+        ("export", "studnt"): "Error: No such command 'studnt'. Did you mean 'student'? (see grader export --help)\n",
+        ("grade",): "Error: Missing argument 'SUBMISSIONS_DIR'. (see grader grade --help)\n",
+    }
+    for args, message in cases.items():
+        result = run(*args)
+        assert (result.exit_code, result.output) == (2, message)
+
+
 def test_watch_regrades_when_the_file_is_saved(fixture_root, tmp_path):
     impl = tmp_path / "tally.py"
     impl.write_text((fixture_root / "problems/tally/tally.py").read_text())
