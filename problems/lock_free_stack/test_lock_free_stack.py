@@ -279,10 +279,10 @@ def diagnosis(initial, history, emptied):
     popped = collections.Counter(c.outcome[1] for c in calls if c.name == "pop" and c.outcome[0] == "returned")
     twice = sorted(x for x in popped if popped[x] > pushed[x])
     if twice:
-        return f"{listing(twice)} came out more often than it went in: popped twice"
+        return f"{', '.join(map(repr, twice))} came out more often than {'it' if len(twice) == 1 else 'they'} went in: popped twice"
     lost = sorted(x for x in pushed if popped[x] < pushed[x])
     if lost and emptied:
-        return (f"{listing(lost)} went in and never came out, yet the last pop() found the stack empty: "
+        return (f"{', '.join(map(repr, lost))} went in and never came out, yet the last pop() found the stack empty: "
                 f"{'it was' if len(lost) == 1 else 'they were'} lost")
     for call in calls:
         if call.name == "pop" and call.outcome[0] == "raised":
@@ -311,7 +311,8 @@ def check_linearizable(impl, initial, programs):
         if not linearizes(initial, history.calls):
             raise AssertionError(
                 f"no order of these calls explains their results; the stack started as {listing(initial)} "
-                "(bottom first), and each call must take effect at one instant between its start and its return:\n"
+                "(bottom first), each call must take effect at one instant between its start and its return, and main "
+                "pops the stack empty once the other threads are done:\n"
                 + "\n".join(f"  {line}" for line in history.timeline())
                 + f"\n{diagnosis(initial, history, emptied)}"
             )
