@@ -12,6 +12,7 @@ the ways around.
 """
 from __future__ import annotations
 
+import _posixsubprocess
 import ast
 import builtins
 import ipaddress
@@ -145,6 +146,7 @@ def _capped(notes: list[str]) -> list[str]:
 
 # -- the guard, in the test process ------------------------------------------------------------------------
 
+_START = "start a program: a submission runs in this one Python process"
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 _PROGRAMS = frozenset({"os.system", "os.exec", "os.posix_spawn", "os.spawn", "subprocess.Popen", "pty.spawn",
@@ -199,9 +201,20 @@ class Guard:
         self._real_import = builtins.__import__
 
     def install(self) -> None:
-        """Add the audit hook (for the rest of the process's life) and the import filter."""
+        """Add the audit hook (for the rest of the process's life) and the import filter, and take away
+        _posixsubprocess.fork_exec, the one way to start a program that raises no audit event (it is how
+        subprocess and multiprocessing's spawn start theirs)."""
         sys.addaudithook(self._hook)
         builtins.__import__ = self._import
+        _posixsubprocess.fork_exec = self._fork_exec
+
+    def _fork_exec(self, *args, **kwargs):
+        ident = _get_ident()
+        self._busy.add(ident)
+        try:
+            self._refuse(_START)
+        finally:
+            self._busy.discard(ident)
 
     def close_harness(self) -> None:
         """The checks are collected: from now on the harness directory cannot be read.
@@ -255,7 +268,7 @@ class Guard:
                 if index < len(args) and not isinstance(args[index], int) and not self._in_scratch(args[index]):
                     self._refuse(f"change {_text(args[index])}: only files in the working directory may be changed")
         elif event in _PROGRAMS:
-            self._refuse("start a program: a submission runs in this one Python process")
+            self._refuse(_START)
         elif event in _NETWORK:
             self._address(event, args[0], args[-1] if event != "socket.sendmsg" else args[1])
         elif event in _LOOKUPS:  # a name (or, in reverse, an address) other than loopback means DNS traffic

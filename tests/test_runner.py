@@ -270,6 +270,19 @@ def test_the_grader_is_off_limits_but_the_student_api_is_not(tally, tmp_path):
     assert result.review == ["tally.py:1: imports the grader's own modules"]
 
 
+@pytest.mark.parametrize("start", [
+    "subprocess.run(['cat', '/etc/hostname'])",
+    "process = multiprocessing.get_context('spawn').Process(target=print)\nprocess.start()",
+])
+def test_a_submission_cannot_start_programs(tally, tmp_path, start):
+    result = grade(tally, tmp_path, with_add(start, "import multiprocessing, subprocess\n"), only="adds_amount")
+    message = result.checks[0].message
+    assert message.startswith("tally.py:") and message.endswith(
+        ": PermissionError: the grader does not let a submission start a program: a submission runs in this "
+        "one Python process")
+    assert result.review[-1].endswith(": tried to start a program (refused)")
+
+
 def test_leftover_threads_do_not_keep_the_test_process_alive(tally, tmp_path):
     result = grade(tally, tmp_path, "import threading, time\n"
                                     "threading.Thread(target=time.sleep, args=(10**6,)).start()\n" + REFERENCE)
