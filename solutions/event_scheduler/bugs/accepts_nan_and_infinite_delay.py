@@ -8,7 +8,6 @@ Caught by: schedule_rejects_bad_delays
 from __future__ import annotations
 
 import heapq
-import math
 import threading
 from typing import Callable
 

@@ -12,7 +12,6 @@ import collections
 import heapq
 import itertools
 import threading
-import time
 from dataclasses import dataclass
 
 
