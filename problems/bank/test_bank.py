@@ -147,13 +147,14 @@ def test_no_overdraft(impl):
         setup = ("on Bank([100, 0, 0]), teller-0 called transfer(0, 1, 60) and teller-1 called transfer(0, 2, 60) "
                  "at the same time")
         assert seen[0] >= 0, (
-            f"{setup}; account 0 went to {seen[0]} (balances {seen}). Expected one transfer to raise "
-            "InsufficientFunds: 100 does not cover 60 twice"
+            f"{setup}; teller-0's transfer {said(impl, outcomes['teller-0'])} and teller-1's {said(impl, outcomes['teller-1'])}, "
+            f"and account 0 went to {seen[0]} (balances {seen}). Expected no balance below zero: 100 does not cover "
+            "60 twice, so one transfer must raise InsufficientFunds and change nothing"
         )
         refused = [name for name, outcome in outcomes.items() if raised(outcome, impl.InsufficientFunds)]
         done = [name for name, outcome in outcomes.items() if outcome[0] == "returned"]
         assert len(refused) == 1 and len(done) == 1, (
-            f"{setup}; teller-0's {said(impl, outcomes['teller-0'])} and teller-1's {said(impl, outcomes['teller-1'])}. "
+            f"{setup}; teller-0's transfer {said(impl, outcomes['teller-0'])} and teller-1's {said(impl, outcomes['teller-1'])}. "
             "Expected one to return and the other to raise InsufficientFunds"
         )
         expected = [40, 60, 0] if done == ["teller-0"] else [40, 0, 60]
