@@ -115,7 +115,8 @@ def lock_uses(path):
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [(node.lineno, f"imports {a.name}") for a in node.names if a.name.split(".")[0] in FORBIDDEN_MODULES]
+            found += [(node.lineno, f"imports {a.name}") for a in node.names
+                      if a.name.split(".")[0] in FORBIDDEN_MODULES]
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in FORBIDDEN_MODULES:
             found.append((node.lineno, f"imports from {node.module}"))
         elif isinstance(node, ast.ImportFrom) and node.module == "collections":
@@ -279,7 +280,8 @@ def diagnosis(initial, history, emptied):
     popped = collections.Counter(c.outcome[1] for c in calls if c.name == "pop" and c.outcome[0] == "returned")
     twice = sorted(x for x in popped if popped[x] > pushed[x])
     if twice:
-        return f"{', '.join(map(repr, twice))} came out more often than {'it' if len(twice) == 1 else 'they'} went in: popped twice"
+        pronoun = "it" if len(twice) == 1 else "they"
+        return f"{', '.join(map(repr, twice))} came out more often than {pronoun} went in: popped twice"
     lost = sorted(x for x in pushed if popped[x] < pushed[x])
     if lost and emptied:
         return (f"{', '.join(map(repr, lost))} went in and never came out, yet the last pop() found the stack empty: "
@@ -490,8 +492,8 @@ def test_stress_real_threads(impl):
     if never_empty:
         name, last = never_empty[0]
         raise AssertionError(
-            f"{name} called pop() {total + 1} times, once more than the {total} items pushed, and never got IndexError; "
-            f"its last pop() returned {last!r}"
+            f"{name} called pop() {total + 1} times, once more than the {total} items pushed, and never got "
+            f"IndexError; its last pop() returned {last!r}"
         )
     pushed = [(t, n) for t in range(STRESS_THREADS) for n in range(STRESS_ITEMS)]
     got = [item for items in popped.values() for item in items]
@@ -504,7 +506,8 @@ def test_stress_real_threads(impl):
         }
         raise AssertionError(
             f"{STRESS_THREADS} threads each pushed {STRESS_ITEMS} items (thread, n), then all popped until IndexError; "
-            f"they popped {len(got)} item{'s' if len(got) != 1 else ''}. " + "; ".join(f"{what}: {listing(xs) if len(xs) <= 10 else f'{len(xs)}, such as {listing(xs[:5])}'}"
+            f"they popped {len(got)} item{'s' if len(got) != 1 else ''}. "
+            + "; ".join(f"{what}: {listing(xs) if len(xs) <= 10 else f'{len(xs)}, such as {listing(xs[:5])}'}"
                         for what, xs in problems.items() if xs)
         )
     for name, items in popped.items():

@@ -282,7 +282,8 @@ def test_decides_with_a_minority_down(impl):
             cluster.settle(up, lose_others=True)
             assert not cluster.undecided(up), (
                 f"with {nodes(down)} of {len(ids)} down, node 0 proposed 'x'; every message between the others "
-                f"arrived, but {nodes(cluster.undecided(up))} did not decide; expected {nodes(up)} (a majority) to decide 'x'"
+                f"arrived, but {nodes(cluster.undecided(up))} did not decide; "
+                f"expected {nodes(up)} (a majority) to decide 'x'"
             )
         scripted(impl, ids, {0: "x"}, body)
 
@@ -501,7 +502,8 @@ def explore_network(impl, check, runs, make_plan, make_finish=None):
         if failure.kind != "error":
             script = shrink(script, failure.kind, lambda trial: replay(impl, plan, trial, finish)[1])
             cluster, failure = replay(impl, plan, script, finish)
-        lines = [failure.message, *story(cluster, setup_line(plan.ids, plan.values) + " propose() is called again to retry.")]
+        setup = setup_line(plan.ids, plan.values) + " propose() is called again to retry."
+        lines = [failure.message, *story(cluster, setup)]
         lines.append(f"Network seed {seed}; the run is cut down to the fewest steps that still fail this way.")
         raise ScheduleFailure("\n".join(lines), seed=seed, kind=failure.kind)
 
@@ -528,11 +530,11 @@ def heal(stayer):
             cluster.propose(stayer)
             cluster.settle()
         if cluster.undecided():
-            told = (f" Node {stayer} itself had decided {cluster.decisions[stayer]!r}: its propose() should tell the others."
-                    if stayer in cluster.decisions else "")
-            raise Stop("stuck", f"after the network healed, propose({cluster.values[stayer]!r}) was called on node {stayer} "
-                                f"{RETRIES} times, each time once every message had arrived, and no other node proposed; "
-                                f"{nodes(cluster.undecided())} still had not decided.{told}")
+            told = (f" Node {stayer} itself had decided {cluster.decisions[stayer]!r}: its propose() should tell "
+                    "the others." if stayer in cluster.decisions else "")
+            raise Stop("stuck", f"after the network healed, propose({cluster.values[stayer]!r}) was called on node "
+                                f"{stayer} {RETRIES} times, each time once every message had arrived, and no other "
+                                f"node proposed; {nodes(cluster.undecided())} still had not decided.{told}")
     return finish
 
 
