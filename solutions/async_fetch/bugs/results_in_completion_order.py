@@ -1,6 +1,6 @@
 """Results are appended to a list as fetches finish, so they come back in completion order, not in the order of urls.
 
-Caught by: results_in_order_of_urls
+Caught by: results_in_order_of_urls, random_batches
 """
 import asyncio
 from collections.abc import Awaitable, Callable

@@ -2,7 +2,7 @@
 
 A batch waits for its slowest fetch while the slots of the fast ones stay idle.
 
-Caught by: limit_in_flight_while_urls_wait
+Caught by: limit_in_flight_while_urls_wait, random_batches
 """
 import asyncio
 from collections.abc import Awaitable, Callable
