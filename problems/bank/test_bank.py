@@ -51,7 +51,9 @@ def test_transfer_moves_money(impl):
             f"expected it to move the money (it leaves {expected})"
         )
         seen = balances(bank, 3)
-        assert seen == expected, f"on Bank([100, 50, 0]), after {', '.join(done)}, balances are {seen}; expected {expected}"
+        assert seen == expected, (
+            f"on Bank([100, 50, 0]), after {', '.join(done)}, balances are {seen}; expected {expected}"
+        )
     total = bank.total()
     assert total == 150, f"on Bank([100, 50, 0]), after {', '.join(done)}, total() is {total!r}; expected 150"
     assert impl.Bank([]).total() == 0, f"Bank([]).total() is {impl.Bank([]).total()!r}; expected 0"
@@ -144,21 +146,25 @@ def test_no_overdraft(impl):
             "teller-1": lambda: outcomes.update({"teller-1": attempt(lambda: bank.transfer(0, 2, 60))}),
         })
         seen = balances(bank, 3)
+        def what_each_did():
+            return " and ".join(f"{name}'s transfer {said(impl, outcomes[name])}" for name in ["teller-0", "teller-1"])
+
         setup = ("on Bank([100, 0, 0]), teller-0 called transfer(0, 1, 60) and teller-1 called transfer(0, 2, 60) "
                  "at the same time")
         assert seen[0] >= 0, (
-            f"{setup}; teller-0's transfer {said(impl, outcomes['teller-0'])} and teller-1's {said(impl, outcomes['teller-1'])}, "
-            f"and account 0 went to {seen[0]} (balances {seen}). Expected no balance below zero: 100 does not cover "
-            "60 twice, so one transfer must raise InsufficientFunds and change nothing"
+            f"{setup}; {what_each_did()}, and account 0 went to {seen[0]} (balances {seen}). Expected no balance "
+            "below zero: 100 does not cover 60 twice, so one transfer must raise InsufficientFunds and change nothing"
         )
         refused = [name for name, outcome in outcomes.items() if raised(outcome, impl.InsufficientFunds)]
         done = [name for name, outcome in outcomes.items() if outcome[0] == "returned"]
         assert len(refused) == 1 and len(done) == 1, (
-            f"{setup}; teller-0's transfer {said(impl, outcomes['teller-0'])} and teller-1's {said(impl, outcomes['teller-1'])}. "
+            f"{setup}; {what_each_did()}. "
             "Expected one to return and the other to raise InsufficientFunds"
         )
         expected = [40, 60, 0] if done == ["teller-0"] else [40, 0, 60]
-        assert seen == expected, f"{setup}; {done[0]}'s transfer went through and balances are {seen}; expected {expected}"
+        assert seen == expected, (
+            f"{setup}; {done[0]}'s transfer went through and balances are {seen}; expected {expected}"
+        )
     explore(scenario)
 
 

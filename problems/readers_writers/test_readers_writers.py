@@ -83,7 +83,8 @@ class Visitors:
         for t in self.threads.values():
             t.join(max(0.0, deadline - time.monotonic()))
         if self.errors:
-            raise AssertionError("\n".join(f"{name}: {describe_error(self.impl, exc)}" for name, exc in self.errors.items()))
+            raise AssertionError("\n".join(f"{name}: {describe_error(self.impl, exc)}"
+                                           for name, exc in self.errors.items()))
         return [name for name, t in self.threads.items() if t.is_alive()]
 
     def when(self, name, what):
@@ -125,7 +126,9 @@ def test_release_without_acquire_raises(impl):
 
         def expect_ok(call, what):
             outcome = attempt(call)
-            assert outcome[0] == "returned", f"on a new RWLock{after(steps)}, {what} {said(impl, outcome)}; expected it to succeed"
+            assert outcome[0] == "returned", (
+                f"on a new RWLock{after(steps)}, {what} {said(impl, outcome)}; expected it to succeed"
+            )
             steps.append(what)
 
         expect_error(lock.release_read, "release_read()")
@@ -145,7 +148,8 @@ def test_release_without_acquire_raises(impl):
         waiting = prober.finish()
         assert not waiting, (
             f"on a new RWLock{after(steps)} {' and '.join(waiting)} waited forever to get in "
-            f"({site(impl, prober.threads[waiting[0]])}); expected the lock to be free: a refused release changes nothing"
+            f"({site(impl, prober.threads[waiting[0]])}); expected the lock to be free: a refused release changes "
+            "nothing"
         )
     alone(body)
 
@@ -159,7 +163,10 @@ def test_context_managers(impl):
 
     def body(kind, raises):
         lock = impl.RWLock()
-        other, prober_name, other_kind = ("writer", "writer-0", "write") if kind == "read" else ("reader", "reader-0", "read")
+        if kind == "read":
+            other, prober_name, other_kind = "writer", "writer-0", "write"
+        else:
+            other, prober_name, other_kind = "reader", "reader-0", "read"
         block = f"`with lock.{kind}_locked(): {'raise Oops' if raises else '...'}`"
         prober = Visitors(impl, lock)
         try:
@@ -236,7 +243,10 @@ def test_readers_share(impl):
                 if not arrived[other].wait(PATIENCE) and not stuck:
                     stuck.append((me, other, site(impl, threads.get(other))))
 
-        run_threads(impl, {"reader-0": lambda: read("reader-0", "reader-1"), "reader-1": lambda: read("reader-1", "reader-0")})
+        run_threads(impl, {
+            "reader-0": lambda: read("reader-0", "reader-1"),
+            "reader-1": lambda: read("reader-1", "reader-0"),
+        })
         if stuck:
             me, other, where = stuck[0]
             raise AssertionError(
@@ -258,7 +268,8 @@ def test_last_reader_wakes_writer(impl):
         visitors.visit("reader-1", "read", arrive=0.5, stay=2.5)
         visitors.visit("writer-0", "write", arrive=1)
         waiting = visitors.finish()
-        left = [f"t={visitors.when(name, 'out'):g}" for name in ["reader-0", "reader-1"] if visitors.when(name, "out") is not None]
+        left = [f"t={visitors.when(name, 'out'):g}" for name in ["reader-0", "reader-1"]
+                if visitors.when(name, "out") is not None]
         assert not waiting, (
             visitors.still_waiting(waiting)
             + (f", although both readers let go (at {' and '.join(left)})" if len(left) == 2 else "")
@@ -367,6 +378,6 @@ def test_stress_real_threads(impl):
     assert not errors, "\n".join(f"{name}: {describe_error(impl, exc)}" for name, exc in errors.items())
     assert not clashes, (
         f"{STRESS_READERS} readers and {STRESS_WRITERS} writers took the lock {STRESS_ROUNDS} times each; at one "
-        f"moment {clashes[0]['write']} writer(s) and {clashes[0]['read']} reader(s) held it together. Expected a writer "
-        "to be alone"
+        f"moment {clashes[0]['write']} writer(s) and {clashes[0]['read']} reader(s) held it together. Expected a "
+        "writer to be alone"
     )
