@@ -97,6 +97,10 @@ def describe(pages, urls):
     return ", ".join(parts)
 
 
+def times(n):
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
 def call(urls, limit, timeout):
     return f"fetch_all({urls}, limit={limit}, timeout={t(timeout)})"
 
@@ -183,7 +187,7 @@ def test_each_url_fetched_once(impl):
         got = await fetch_all(impl, site, urls, 2, 10)
         counts = collections.Counter(span["url"] for span in site.spans)
         assert all(n == 1 for n in counts.values()), (
-            f"{call(urls, 2, 10)} fetched " + ", ".join(f"{url} {n} time(s)" for url, n in counts.items())
+            f"{call(urls, 2, 10)} fetched " + ", ".join(f"{url} {times(n)}" for url, n in counts.items())
             + "; expected each distinct URL fetched once"
         )
         want = expected(impl, pages, urls, 10)
@@ -329,7 +333,7 @@ def test_random_batches(impl):
         assert got == want, f"{situation}, returned {show(got)}; expected {show(want)}"
         counts = collections.Counter(span["url"] for span in site.spans)
         assert all(n == 1 for n in counts.values()), (
-            f"{situation}: fetched " + ", ".join(f"{url} {n} time(s)" for url, n in counts.items())
+            f"{situation}: fetched " + ", ".join(f"{url} {times(n)}" for url, n in counts.items())
             + "; expected each distinct URL fetched once"
         )
         count, when, which = site.peak
