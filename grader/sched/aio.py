@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import random
 import sys
 
@@ -126,6 +127,8 @@ def run_once_async(main, rng, max_callbacks: int) -> Failure | None:
     global active_loop
     loop = VirtualLoop(rng, max_callbacks)
     active_loop = loop
+    # Default task names (Task-N) count per process; restart them so a replay prints the same names.
+    asyncio.tasks._task_name_counter = itertools.count(1)
     failure = None
     try:
         task = loop.create_task(main(), name="main")
