@@ -116,7 +116,7 @@ def test_call_returns_answer_or_times_out(impl):
 def test_timed_out_calls_leave_nothing_behind(impl):
     """When a call times out, the client forgets it: hundreds of timed-out calls leave no memory behind in rpc.py."""
     requests, replies = queue.Queue(), queue.Queue()
-    calls, per_call = 200, 20   # bytes a call may leave behind on average (a leaked entry costs well over 100)
+    calls, per_call = 100, 20   # bytes a call may leave behind on average (a leaked entry costs well over 100)
     tracing = tracemalloc.is_tracing()
     if not tracing:
         tracemalloc.start(25)
