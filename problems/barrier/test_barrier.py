@@ -19,22 +19,26 @@ def ordinal(n):
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+WAIT = 10.0  # seconds of virtual time the checks wait for the threads before looking at what went wrong
+
+
 def times(n):
     return {0: "never", 1: "only once"}.get(n, f"only {n} times")
 
 
 def run_rounds(impl, parties, rounds, pause):
-    """parties threads (worker-0, ...) each call wait() `rounds` times; fail at once if one passes a round early.
+    """parties threads (worker-0, ...) each call wait() `rounds` times; fail if one passes a round early.
 
     A thread that returns from its r-th wait() checks that every thread has called wait() at least r
-    times. With `pause`, each thread sleeps that long (virtual time) after each round, so that every
-    thread has left a round before any enters the next.
+    times; if not, it reports that and stops. With `pause`, each thread sleeps that long (virtual time)
+    after each round, so that every thread has left a round before any enters the next.
     """
     __tracebackhide__ = True
     barrier = impl.Barrier(parties)
     names = [f"worker-{i}" for i in range(parties)]
     calls = dict.fromkeys(names, 0)
     indices = [{} for _ in range(rounds)]
+    early = []
 
     def party(name):
         for r in range(1, rounds + 1):
@@ -42,12 +46,13 @@ def run_rounds(impl, parties, rounds, pause):
             index = barrier.wait()
             behind = [other for other in names if calls[other] < r]
             if behind:
-                raise AssertionError(
+                early.append(
                     f"on a Barrier({parties}) used for {rounds} rounds, {name} returned from its {ordinal(r)} wait() "
                     f"while {' and '.join(behind)} had called wait() {times(calls[behind[0]])}: "
                     f"{name} got through round {r} before every thread had arrived in round {r}"
                     + (f", while {behind[0]} was still leaving round {r - 1}" if r > 1 else "")
                 )
+                return
             indices[r - 1][name] = index
             if pause:
                 time.sleep(pause)
@@ -56,7 +61,10 @@ def run_rounds(impl, parties, rounds, pause):
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=WAIT)  # virtual time: costs nothing, and lets a thread that lapped the others be reported
+    assert not early, early[0]
+    for t in threads:
+        t.join()  # a thread still waiting now waits forever: the scheduler reports where
     for r, got in enumerate(indices, start=1):
         assert sorted(got.values()) == list(range(parties)), (
             f"on a Barrier({parties}), round {r}: wait() returned {got}; expected {list(range(parties))} "
@@ -94,7 +102,8 @@ def test_builds_its_own_barrier(impl):
     def scenario():
         barrier = impl.Barrier(2)
         returned = {}
-        run_threads(impl, {f"worker-{i}": (lambda i=i: returned.update({f"worker-{i}": barrier.wait()})) for i in range(2)})
+        run_threads(impl, {f"worker-{i}": (lambda i=i: returned.update({f"worker-{i}": barrier.wait()}))
+                           for i in range(2)})
         assert sorted(returned.values()) == [0, 1], (
             f"on a Barrier(2), two workers each called wait() once and got {returned}; expected 0 and 1, one each"
         )
@@ -211,8 +220,9 @@ def test_stress_real_threads(impl):
                 index = barrier.wait()
                 behind = [other for other in names if calls[other] < r]
                 if behind and not problems:
-                    problems.append(f"{name} returned from its {ordinal(r)} wait() while {behind[0]} had called wait() "
-                                    f"{times(calls[behind[0]])}: {name} got through round {r} before every thread had arrived")
+                    problems.append(f"{name} returned from its {ordinal(r)} wait() while {behind[0]} had called "
+                                    f"wait() {times(calls[behind[0]])}: {name} got through round {r} before every "
+                                    "thread had arrived")
                 indices[r - 1][name] = index
         except Exception as exc:
             errors[name] = exc

@@ -85,7 +85,8 @@ def mixing_problem(log, settled=False):
         unfinished = [a for _, a in previous if a not in ended]
         if unfinished:
             return (f"{atom}'s release() began (release call {n + 1}, the next molecule) while the release() of "
-                    f"{' and '.join(unfinished)} (the molecule before) had not yet returned: molecules must not overlap")
+                    f"{' and '.join(unfinished)} (the molecule before) had not yet returned: "
+                    "molecules must not overlap")
     if settled and len(begun) % 3:
         last = begun[len(begun) - len(begun) % 3:]
         return (f"the release() calls began in this order: {', '.join(a for _, a in begun)}, and then every thread "
@@ -126,7 +127,8 @@ def test_each_atom_released_once_by_its_own_thread(impl):
                 f"expected {atom} to call it itself, in its own thread"
             )
             assert gate.returned[atom] == 1, (
-                f"{atom}'s call returned before its release() had returned; expected it to call release() and then return"
+                f"{atom}'s call returned before its release() had returned; "
+                "expected it to call release() and then return"
             )
     explore(scenario, schedules=50)
 
@@ -181,13 +183,6 @@ def test_no_atom_waits_when_a_molecule_can_form(impl):
     """Whenever two hydrogens and one oxygen are waiting, a molecule is released; only the atoms left over wait."""
     def scenario():
         gate = Gate(impl)
-        run_threads(impl, {
-            "hydrogen-0": gate.atoms("hydrogen-0", "H"),
-            "hydrogen-1": gate.atoms("hydrogen-1", "H"),
-            "oxygen-0": gate.atoms("oxygen-0", "O"),
-        })
-
-        gate = Gate(impl)
         crews = [Crew(impl, {name: gate.atoms(name, name[0].upper())
                              for name in ["hydrogen-0", "hydrogen-1", "hydrogen-2", "oxygen-0"]})]
         settle()
@@ -233,7 +228,9 @@ def test_stress_real_threads(impl):
         t.join(max(0.0, deadline - time.monotonic()))
     assert not errors, "\n".join(f"{name}: {describe_error(impl, exc)}" for name, exc in errors.items())
     wrong = [(atom, thread) for event, _, atom, thread in gate.log if event == "begin" and atom.split(" ")[0] != thread]
-    assert not wrong, f"{wrong[0][0]}'s release() was called by {wrong[0][1]}; expected the atom's own thread to call it"
+    assert not wrong, (
+        f"{wrong[0][0]}'s release() was called by {wrong[0][1]}; expected the atom's own thread to call it"
+    )
     problem = mixing_problem(gate.log)
     assert problem is None, problem
     running = [t.name for t in threads if t.is_alive()]

@@ -13,7 +13,7 @@ from concurrent.futures import Future
 
 import pytest
 
-from grader.checking import Crew, attempt, describe_error, raised, run_threads, said
+from grader.checking import Crew, attempt, describe_error, raised, said
 from grader.sched import explore
 
 WAIT = 10.0  # seconds of virtual time a check waits for a task before it calls the task stuck (costs nothing)
@@ -83,7 +83,9 @@ def test_builds_its_own_pool(impl):
         future = pool.submit(abs, -42)
         outcome = result_of(impl, future, "submit(abs, -42)")
         pool.shutdown()
-        assert outcome == ("returned", 42), f"on a ThreadPool(1), submit(abs, -42).result() {said(impl, outcome)}; expected 42"
+        assert outcome == ("returned", 42), (
+            f"on a ThreadPool(1), submit(abs, -42).result() {said(impl, outcome)}; expected 42"
+        )
     explore(scenario, schedules=5)
 
 
@@ -202,7 +204,8 @@ def test_never_more_than_workers_at_once(impl):
         outcomes = [result_of(impl, f, f"task({n})") for n, f in enumerate(futures)]
         pool.shutdown()
         assert peak[0] <= 2, (
-            f"on a ThreadPool(2), 3 tasks were submitted, and {peak[0]} of them ran at the same time; expected at most 2"
+            f"on a ThreadPool(2), 3 tasks were submitted, and {peak[0]} of them ran at the same time; "
+            "expected at most 2"
         )
         assert outcomes == [("returned", n) for n in range(3)], (
             f"task(0), task(1), task(2) gave {', '.join(said(impl, o) for o in outcomes)}; expected 0, 1, 2"
@@ -231,7 +234,8 @@ def test_runs_up_to_workers_tasks_at_once(impl):
                 f"the same time: each gave up after {WAIT:g} s; expected 2 workers to run them side by side"
             )
         assert outcomes == [("returned", "task-a"), ("returned", "task-b")], (
-            f"on a ThreadPool(2), two tasks that wait for each other gave {', '.join(said(impl, o) for o in outcomes)}; "
+            "on a ThreadPool(2), two tasks that wait for each other gave "
+            f"{', '.join(said(impl, o) for o in outcomes)}; "
             "expected 'task-a' and 'task-b'"
         )
     explore(scenario, schedules=50)
@@ -264,7 +268,8 @@ def test_every_task_runs_once(impl):
         never = [name for name in futures if ran[name] == 0]
         assert not wrong and not never, (
             "on a ThreadPool(2), main and submitter each submitted 2 tasks; "
-            + "; ".join([f"{name} ran {n} times" for name, n in wrong.items()] + [f"{name} never ran" for name in never])
+            + "; ".join([f"{name} ran {n} times" for name, n in wrong.items()]
+                        + [f"{name} never ran" for name in never])
             + "; expected each to run exactly once"
         )
         bad = {name: o for name, o in outcomes.items() if o != ("returned", name)}
@@ -321,7 +326,8 @@ def test_no_task_lost_to_shutdown(impl):
         assert done[0] == "returned" and ran == ["task"], (
             "main called submit() while closer called shutdown(wait=True); submit() accepted the task (it "
             "returned a future, not RuntimeError), but the task "
-            + (f"never ran (no result after {WAIT:g} s)" if not ran else f"ran {len(ran)} times, and its future {said(impl, done)}")
+            + (f"never ran (no result after {WAIT:g} s)" if not ran
+               else f"ran {len(ran)} times, and its future {said(impl, done)}")
             + "; expected an accepted task to run"
         )
     explore(scenario)
@@ -409,7 +415,9 @@ def test_cancel_pending_cancels_queued_tasks(impl):
         pool, running, go = busy_pool()
         cancelled = pool.submit(ran.append, "cancelled")
         after = pool.submit(ran.append, "after")
-        assert cancelled.cancel(), "on a ThreadPool(1) busy with a task, cancel() on a queued task's future returned False"
+        assert cancelled.cancel(), (
+            "on a ThreadPool(1) busy with a task, cancel() on a queued task's future returned False"
+        )
         go.set()
         result_of(impl, running, "the running task")
         result_of(impl, after, "the task queued after the cancelled one")

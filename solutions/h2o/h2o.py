@@ -1,4 +1,4 @@
-"""Reference solution for h2o: one lock, one condition, and counts of waiting atoms and of places in the molecule being released."""
+"""Reference solution for h2o: one lock, one condition, counts of waiting atoms and of free places in a molecule."""
 import threading
 from typing import Callable
 

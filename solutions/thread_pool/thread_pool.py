@@ -1,4 +1,4 @@
-"""Reference solution for thread_pool: a fixed set of workers taking tasks from one deque, guarded by one lock and a condition."""
+"""Reference solution for thread_pool: fixed workers taking tasks from one deque, under one lock and a condition."""
 import collections
 import threading
 from concurrent.futures import Future
