@@ -213,7 +213,7 @@ def _controlled_body(run, child, body):
         except Abort:
             pass
         except BaseException as exc:  # an exception in a thread fails the run, with its place
-            if run.failure is None:
+            if run.failure is None and not run.aborting:   # unwinding after the run ended is not a failure
                 run.failure = trace.exception_failure(exc, child.name)
             run.abort()
         finally:
