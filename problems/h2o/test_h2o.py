@@ -174,7 +174,7 @@ def test_molecules_do_not_mix(impl):
             f"hydrogen-0 to hydrogen-3 each called hydrogen() once, and oxygen-0 called oxygen() twice: {problem}"
         )
         finish([crew])
-    explore(scenario)
+    explore(scenario, schedules=100)
 
 
 @pytest.mark.points(2)
@@ -194,7 +194,7 @@ def test_no_atom_waits_when_a_molecule_can_form(impl):
         )
         crews.append(Crew(impl, {"hydrogen-3": gate.atoms("hydrogen-3", "H"), "oxygen-1": gate.atoms("oxygen-1", "O")}))
         finish(crews)  # the hydrogen left over, hydrogen-3 and oxygen-1 make the second molecule
-    explore(scenario)
+    explore(scenario, schedules=100)
 
 
 # Real threads: a smoke test. It proves little about races (the checks above do); it never flakes.

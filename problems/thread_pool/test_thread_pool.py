@@ -182,7 +182,7 @@ def test_exception_lands_on_its_future(impl):
         outcome = result_of(impl, pool.submit(abs, -6), "abs(-6), submitted after map()")
         assert outcome == ("returned", 6), f"after that, submit(abs, -6).result() {said(impl, outcome)}; expected 6"
         pool.shutdown()
-    explore(scenario, schedules=50)
+    explore(scenario, schedules=20)
 
 
 @pytest.mark.points(3)
@@ -210,7 +210,7 @@ def test_never_more_than_workers_at_once(impl):
         assert outcomes == [("returned", n) for n in range(3)], (
             f"task(0), task(1), task(2) gave {', '.join(said(impl, o) for o in outcomes)}; expected 0, 1, 2"
         )
-    explore(scenario, schedules=100)
+    explore(scenario, schedules=50)
 
 
 @pytest.mark.points(2)
@@ -274,7 +274,7 @@ def test_every_task_runs_once(impl):
         )
         bad = {name: o for name, o in outcomes.items() if o != ("returned", name)}
         assert not bad, "; ".join(f"the future of {name} {said(impl, o)}; expected {name!r}" for name, o in bad.items())
-    explore(scenario)
+    explore(scenario, schedules=100)
 
 
 @pytest.mark.points(1)
@@ -351,7 +351,7 @@ def test_shutdown_waits_and_leaves_no_thread_behind(impl):
             f"shutdown(wait=True) returned, but these threads of the pool were still alive: {', '.join(left)}; "
             "expected every worker to have ended (join them)"
         )
-    explore(scenario)
+    explore(scenario, schedules=100)
 
 
 @pytest.mark.points(2)
@@ -388,7 +388,7 @@ def test_shutdown_without_wait_returns_at_once(impl):
             f"after shutdown(wait=False), with no task left, these threads of the pool were still alive: "
             f"{', '.join(t.name for t in left)}; expected every worker to end on its own"
         )
-    explore(scenario, schedules=50)
+    explore(scenario, schedules=20)
 
 
 @pytest.mark.points(2)
@@ -445,7 +445,7 @@ def test_cancel_pending_cancels_queued_tasks(impl):
         assert "queued" not in ran, (
             "a task queued when shutdown(cancel_pending=True) was called ran anyway; expected it never to run"
         )
-    explore(scenario, schedules=50)
+    explore(scenario, schedules=20)
 
 
 # Real threads: a smoke test. It proves little about races (the checks above do); it never flakes.
