@@ -1,6 +1,6 @@
 """A gate that lets hydrogen and oxygen threads through in whole water molecules. See README.md for the guarantees."""
 import threading  # noqa: F401  (you will need it)
-from typing import Callable
+from collections.abc import Callable
 
 
 class H2O:

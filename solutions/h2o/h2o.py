@@ -1,6 +1,6 @@
 """Reference solution for h2o: one lock, one condition, counts of waiting atoms and of free places in a molecule."""
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class H2O:

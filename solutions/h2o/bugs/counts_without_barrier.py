@@ -7,7 +7,7 @@ their release() before the last atom of this one: an oxygen, then the next oxyge
 Caught by: molecules_do_not_mix
 """
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class H2O:

@@ -6,7 +6,7 @@ three wake for two places, and the third one goes through anyway: three hydrogen
 Caught by: molecules_do_not_mix
 """
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class H2O:

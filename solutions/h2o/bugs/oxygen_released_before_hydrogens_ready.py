@@ -7,7 +7,7 @@ hydrogen there to bond with.
 Caught by: no_release_before_the_molecule_is_complete
 """
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class H2O:

@@ -7,7 +7,7 @@ Caught by: each_atom_released_once_by_its_own_thread, stress_real_threads
 """
 import collections
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class H2O:

@@ -6,7 +6,7 @@ one could.
 Caught by: no_atom_waits_when_a_molecule_can_form
 """
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 
 class H2O:
