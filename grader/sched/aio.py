@@ -15,7 +15,7 @@ import random
 import sys
 
 from grader.sched import primitives, trace
-from grader.sched.explore import DEFAULT_SCHEDULES, ScheduleFailure, config
+from grader.sched.explore import DEFAULT_SCHEDULES, ScheduleFailure, config, replay_line
 from grader.sched.runtime import Failure
 
 DEFAULT_MAX_CALLBACKS = 200_000
@@ -180,7 +180,5 @@ def explore_async(main, *, schedules: int | None = None, max_callbacks: int | No
 
 
 def _report(failure: Failure, seed: int, strategy: str, count: int) -> ScheduleFailure:
-    import platform
-    lines = [failure.message] + [f"  {d}" for d in failure.details]
-    lines.append(f"Replay: {config['replay'].format(seed=seed)}   (Python {platform.python_version()})")
+    lines = [failure.message] + [f"  {d}" for d in failure.details] + [replay_line(seed)]
     return ScheduleFailure("\n".join(lines), seed=seed, kind=failure.kind, strategy=strategy, schedules=count)

@@ -227,6 +227,11 @@ def shrink(scenario, failing: Run, max_steps: int) -> Run:
     return best
 
 
+def replay_line(seed: int) -> str:
+    """`Replay: <command with the seed>   (Python x.y.z)`: bytecode differs between Pythons."""
+    return f"Replay: {config['replay'].format(seed=seed)}   (Python {platform.python_version()})"
+
+
 def _failure(run: Run, seed: int, strategy: str, count: int) -> ScheduleFailure:
     failure = run.failure
     lines = [failure.message]
@@ -236,7 +241,6 @@ def _failure(run: Run, seed: int, strategy: str, count: int) -> ScheduleFailure:
     if len(run.threads) > 1 and columns:
         lines.append(f"Interleaving ({n} preemption{'s' if n != 1 else ''}; seed {seed}, {strategy}):")
         lines += [f"  {c}" for c in columns]
-    replay = config["replay"].format(seed=seed)
-    lines.append(f"Replay: {replay}   (Python {platform.python_version()})")
+    lines.append(replay_line(seed))
     return ScheduleFailure("\n".join(lines), seed=seed, kind=failure.kind, strategy=strategy,
                            schedules=count, preemptions=n)

@@ -1,25 +1,11 @@
 """explore_async: seeded callback order, virtual time, deadlocks, blocking calls, tasks left behind."""
 import asyncio
-import os
 import time
 
 import pytest
 
-from grader.sched import ScheduleFailure, configure, explore_async, load_module
+from grader.sched import ScheduleFailure, configure, explore_async
 
-HERE = os.path.dirname(__file__)
-
-
-@pytest.fixture(scope="module")
-def s():
-    return load_module(os.path.join(HERE, "samples.py"), "samples")
-
-
-@pytest.fixture(autouse=True)
-def fresh_config():
-    configure(seed=None, base_seed=0, replay="explore_async(..., seed={seed})")
-    yield
-    configure(seed=None, base_seed=0)
 
 
 async def echo(url):

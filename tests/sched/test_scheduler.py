@@ -12,18 +12,6 @@ from grader.sched import ScheduleFailure, configure, explore, load_module
 HERE = os.path.dirname(__file__)
 
 
-@pytest.fixture(scope="module")
-def s():
-    return load_module(os.path.join(HERE, "samples.py"), "samples")
-
-
-@pytest.fixture(autouse=True)
-def fresh_config():
-    configure(seed=None, base_seed=0, replay="explore(..., seed={seed})")
-    yield
-    configure(seed=None, base_seed=0)
-
-
 def counting(s, cls, n=2):
     def scenario():
         c = cls()
