@@ -125,7 +125,10 @@ def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, t
         shutil.copyfile(problem.checks_file, checks_copy)
         ini = Path(harness) / "pytest.ini"
         ini.write_text(_INI)
-        for path in (harness, checks_copy, ini):  # readable by the child's own uid; never writable by it
+        lib = Path(harness) / "lib"  # the child imports this grader, whatever else the environment installed
+        lib.mkdir()
+        (lib / "grader").symlink_to(Path(__file__).resolve().parent, target_is_directory=True)
+        for path in (harness, lib, checks_copy, ini):  # readable by the child's own uid; never writable by it
             os.chmod(path, 0o755 if Path(path).is_dir() else 0o644)
         targets = [f"{checks_copy}::test_{name}" for name in names] if targeted else [str(checks_copy)]
         options = [f"--timeout={floor:g}", "--impl", str(impl_copy), "--grader-base-seed", str(base_seed),
@@ -149,6 +152,7 @@ def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, t
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "PYTHONPATH": str(lib),
         }
         run = _Run(cmd, scratch, env, names, check_limits, floor, wall, plan, [scratch, str(impl_copy)], on_result)
         shown_as = (str(impl_copy.resolve()), scratch, harness)

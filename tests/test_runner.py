@@ -300,7 +300,7 @@ def test_child_sees_only_its_scratch_and_a_minimal_environment(tally, tmp_path):
             value = 0 if SEEN == (EXPECTED, True, ["tally.py"], b"") else SEEN
         '''
     expected = ["HOME", "LANG", "PATH", "PYTEST_CURRENT_TEST", "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_VERSION",
-                "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "TMPDIR"]
+                "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "PYTHONPATH", "TMPDIR"]
     result = grade(tally, tmp_path, textwrap.dedent(probe).replace("EXPECTED", repr(expected)), only="starts_at_zero")
     assert outcomes(result) == [("starts_at_zero", True, "")]
 
