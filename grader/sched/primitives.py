@@ -35,6 +35,7 @@ _tls = threading.local()
 _loading = 0          # > 0 while a submission module executes its top level
 _installed = False
 
+_CONDITION_WAIT = threading.Condition.wait.__code__
 _EPOCH = 1_700_000_000.0    # what time.time() reads at virtual time 0
 
 
@@ -83,14 +84,17 @@ def loading_submission():
 class ControlledLock:
     """A lock whose blocking goes through the scheduler when a controlled thread uses it."""
 
-    __slots__ = ("_real", "holder", "taken_at", "made_at", "__weakref__")
+    __slots__ = ("_real", "holder", "taken_at", "made_at", "waiter", "__weakref__")
 
     def __init__(self):
         from grader.sched import trace
         self._real = _real_allocate_lock()
         self.holder = None        # ThreadState that took it under control
         self.taken_at = None      # (file, line) where the holder took it
-        self.made_at = trace.student_site(sys._getframe(1))
+        caller = sys._getframe(1)
+        self.made_at = trace.student_site(caller)
+        # Condition.wait's own lock, which its thread takes twice to wait until notify releases it
+        self.waiter = caller.f_back is not None and caller.f_back.f_code is _CONDITION_WAIT
 
     def acquire(self, blocking=True, timeout=-1):
         run, st = controlled_state()
@@ -157,7 +161,8 @@ class Thread(_RealThread):
         run, _ = controlled_state()
         if run is not None and name is None:
             # A name that depends on this run alone, so that replays print the same report.
-            name = f"Thread-{len(run.threads)}"
+            run.threads_made += 1
+            name = f"Thread-{run.threads_made}"
             if getattr(target, "__name__", None):
                 name += f" ({target.__name__})"
         with real_primitives():

@@ -83,6 +83,7 @@ class Run:
         self.decisions: list[tuple[int, int | None]] = []  # (chosen tid, preempted tid or None)
         self.failure: Failure | None = None
         self.aborting = False
+        self.threads_made = 0               # Thread objects made in this run, for their default names
 
     # -- threads -------------------------------------------------------------------------------
     def add_thread(self, name: str, thread, daemon: bool) -> ThreadState:
@@ -241,6 +242,10 @@ def deadlock_failure(run: Run) -> Failure:
     if cycle:
         return Failure("deadlock", "Deadlock: each of these threads holds a lock the next one waits for.",
                        tuple(trace.describe_cycle(cycle)))
+    again = trace.reacquired(waiting)
+    if again:
+        return Failure("deadlock", "Deadlock: a thread waits for a lock it already holds. A Lock is not re-entrant: "
+                       "release it first, or use an RLock.", tuple(again))
     if any(getattr(t.waiting_on, "holder", None) is t for t in waiting):   # in a Condition/Event/Semaphore wait
         return Failure("lost wakeup", "Lost wakeup: a thread waits to be notified, but no running thread "
                        "will ever notify it.", tuple(trace.describe_waits(waiting)))

@@ -10,6 +10,7 @@ from grader.sched.primitives import ControlledLock, tracked_files
 from grader.sched.runtime import SLEEP, Failure, ThreadState
 
 _MAX_ROWS = 30
+_CONTEXT = 3        # rows shown on each side of a thread switch in a long interleaving
 _MAX_CELL = 46
 _MAX_WIDTH = 160      # of a whole row: columns get narrower as threads get more
 _HARNESS_DIRS = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(os.__file__))
@@ -100,6 +101,19 @@ def describe_cycle(cycle) -> list[str]:
     return lines
 
 
+def reacquired(waiting: list[ThreadState]) -> list[str]:
+    """Lines for the threads blocked in acquiring a lock they hold themselves (not Condition.wait's lock)."""
+    lines = []
+    for t in waiting:
+        obj = t.waiting_on
+        if isinstance(obj, ControlledLock) and obj.holder is t and not obj.waiter:
+            site, _ = _blocked_frames(t)
+            if site is not None:
+                took = f" (took it at {where(*obj.taken_at)})" if obj.taken_at else ""
+                lines.append(f"{t.name} waits at {where(*site)} for a lock it already holds{took}")
+    return lines
+
+
 def describe_waits(waiting: list[ThreadState]) -> list[str]:
     lines = []
     for t in waiting:
@@ -153,7 +167,7 @@ def _event_text(event, tid) -> str:
     if holder is not None and holder.tid != tid:
         return f"waits for the lock {holder.name} holds"
     if holder is not None:
-        return "waits to be notified"
+        return "waits to be notified" if getattr(obj, "waiter", True) else "waits for a lock it holds"
     return "waits"
 
 
@@ -178,10 +192,10 @@ def interleaving(run: runtime.Run) -> list[str]:
     tids = sorted({tid for tid, _ in rows})
     if not rows:
         return []
-    skipped = max(0, len(rows) - _MAX_ROWS)
-    rows = rows[skipped:]
+    shown = _rows_to_show([tid for tid, _ in rows])
     cell_max = max(28, min(_MAX_CELL, _MAX_WIDTH // len(tids) - 2))
-    width = {tid: min(cell_max, max([len(names[tid])] + [len(c) for t, c in rows if t == tid])) for tid in tids}
+    width = {tid: min(cell_max, max([len(names[tid])] + [len(rows[i][1]) for i in shown if rows[i][0] == tid]))
+             for tid in tids}
 
     def line(cells: dict) -> str:
         parts = []
@@ -194,7 +208,28 @@ def interleaving(run: runtime.Run) -> list[str]:
 
     out = [f"(lines of {os.path.basename(files.pop())})"] if short else []
     out.append(line(names))
-    if skipped:
-        out.append(f"(... {skipped} earlier steps)")
-    out.extend(line({tid: cell}) for tid, cell in rows)
+    previous = -1
+    for i in shown:
+        if i > previous + 1:
+            gap = i - previous - 1
+            out.append(f"(... {gap} step{'s' if gap > 1 else ''})")
+        out.append(line({rows[i][0]: rows[i][1]}))
+        previous = i
     return out
+
+
+def _rows_to_show(tids: list[int]) -> list[int]:
+    """Indexes of the rows worth printing: all of a short trace; of a long one, the rows around each
+    switch between threads (where the interleaving matters) and the last rows, within _MAX_ROWS."""
+    if len(tids) <= _MAX_ROWS:
+        return list(range(len(tids)))
+    keep = set(range(len(tids) - _CONTEXT * 2, len(tids)))
+    for i in range(len(tids) - 1, 0, -1):   # the latest switches first: they are nearest the failure
+        if tids[i] != tids[i - 1]:
+            around = set(range(max(0, i - _CONTEXT), min(len(tids), i + _CONTEXT)))
+            if len(keep | around) > _MAX_ROWS:
+                break
+            keep |= around
+    # a gap of one row takes as much room as its "(... 1 step)" marker: show the row instead
+    single = {i for i in range(len(tids)) if i not in keep and i + 1 in keep and (i == 0 or i - 1 in keep)}
+    return sorted(keep | single)

@@ -127,3 +127,29 @@ async def wait_forever(event):
 
 async def blocking_nap():
     time.sleep(2)
+
+
+class NotReentrant:
+    """Reentrant's mistake: a plain Lock taken again by the thread that holds it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def outer(self):
+        with self._lock:
+            self.inner()
+
+    def inner(self):
+        with self._lock:
+            pass
+
+
+class LoopingRacyCounter:
+    """RacyCounter's mistake in a loop: a long trace whose one switch is what matters."""
+
+    def __init__(self):
+        self.value = 0
+
+    def add(self, n):
+        for _ in range(n):
+            self.value += 1

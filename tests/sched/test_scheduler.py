@@ -48,6 +48,27 @@ def test_correct_code_never_flagged(s):
     explore(counting(s, s.LockedCounter, n=3), schedules=300)
 
 
+def test_a_long_interleaving_shows_the_rows_around_its_switches(s):
+    def scenario():
+        c = s.LoopingRacyCounter()
+        ts = [threading.Thread(target=c.add, args=(20,), name=f"adder-{i}") for i in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert c.value == 40, f"value is {c.value}"
+    rows = str(failure(scenario)).splitlines()
+    assert any(row.strip().startswith("(... ") for row in rows)     # the long runs of one thread are cut
+    assert len(rows) < 40
+    header = next(row for row in rows if "adder-0" in row and "adder-1" in row)
+    column = {header.index(name): name for name in ("adder-0", "adder-1")}
+    owners = [column.get(len(row) - len(row.lstrip())) for row in rows if "self.value +=" in row or "(... " in row]
+    # the shrunk failure preempts once: adder-0 stops inside `+=`, adder-1 runs, adder-0 stores; both switches
+    # are shown as adjacent rows, not hidden in a cut
+    switches = [(a, b) for a, b in zip(owners, owners[1:]) if a and b and a != b]
+    assert switches == [("adder-0", "adder-1"), ("adder-1", "adder-0")], "\n".join(rows)
+
+
 def test_two_lock_deadlock_reports_its_cycle(s):
     def scenario():
         accounts = s.TwoAccounts()
@@ -107,6 +128,18 @@ def test_reentrant_and_nested_locks(s):
             t.join()
         assert sorted(r.log) == ["t0", "t1"]
     explore(scenario, schedules=100)
+
+
+def test_a_plain_lock_taken_again_by_its_holder_is_a_deadlock_not_a_lost_wakeup(s):
+    def scenario():
+        t = threading.Thread(target=s.NotReentrant().outer, name="t0")
+        t.start()
+        t.join()
+    f = failure(scenario)
+    assert f.kind == "deadlock"
+    assert ("t0 waits at samples.py:143 `with self._lock:` for a lock it already holds "
+            "(took it at samples.py:139 `with self._lock:`)") in str(f)
+    assert "waits for a lock it holds" in str(f)   # the interleaving's last row for t0
 
 
 def test_threads_that_start_threads(s):
