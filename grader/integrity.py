@@ -67,6 +67,12 @@ _ATTRIBUTES = {
 }
 _CALLS = {"exec": "runs code built at run time (exec)", "eval": "runs code built at run time (eval)",
           "compile": "runs code built at run time (compile)"}
+#: What scan() may find that reaches into the interpreter (see tampering()); the other findings are for review
+#: only, as the guard refuses what they would do (processes, signals, the network, files).
+TAMPERING = frozenset({
+    _FRAMES, _OBJECTS, _INTERNALS, "touches sys.modules", "uses ctypes", "uses importlib",
+    "imports builtins", "calls __import__", "installs a tracer", "adds an audit hook", *_CALLS.values(),
+})
 # strings naming the above, as in getattr(sys, "_getframe")
 _STRINGS = {**{name.rpartition(".")[2]: what for name, what in _NAMES.items()
                if name.rpartition(".")[2].startswith(("_", "get_"))}, **_ATTRIBUTES}
@@ -117,6 +123,12 @@ def scan(source: bytes, filename: str) -> list[str]:
     name = Path(filename).name
     notes = [f"{name}:{line}: {what}" for line, what in sorted(found)]
     return _capped(notes)
+
+
+def tampering(notes: list[str]) -> list[str]:
+    """The notes of scan() that mean the submission can reach the grader's own state in its process (the
+    modules, frames and objects behind its verdicts): such a file is not run, so it cannot earn points."""
+    return [note for note in notes if note.partition(": ")[2] in TAMPERING]
 
 
 def _add_module(found: dict, line: int, module: str) -> None:
@@ -181,6 +193,7 @@ class Guard:
     def __init__(self, impl: str, scratch: str, harness: str, private: list[str], grader_pid: int, note):
         self.impl = os.path.realpath(impl)
         self.name = Path(impl).name
+        self.module = Path(impl).stem
         self.scratch = _folder(scratch)
         self.harness = _folder(harness)
         self.harness_open = True
@@ -201,6 +214,7 @@ class Guard:
         self._noted: set[str] = set()
         self._busy: set[int] = set()
         self._real_import = builtins.__import__
+        self._classes: list[tuple[type, dict]] = []
 
     def install(self) -> None:
         """Add the audit hook (for the rest of the process's life) and the import filter, and take away
@@ -217,6 +231,46 @@ class Guard:
             self._refuse(_START)
         finally:
             self._busy.discard(ident)
+
+    def seal(self) -> None:
+        """From now on the submission may not set or delete attributes of the modules loaded so far (the
+        grader's, pytest's, the checks', the standard library's) with its own statements; the grader, pytest
+        and the import system still may. Their classes are recorded, for changed_classes(). Called just before
+        the submission's first import."""
+        guard = self
+
+        class Sealed(types.ModuleType):
+            __slots__ = ()
+
+            def __setattr__(self, name, value):
+                if sys._getframe(1).f_code.co_filename == guard.impl:
+                    guard._refuse_change(self.__name__, name)
+                super().__setattr__(name, value)
+
+            def __delattr__(self, name):
+                if sys._getframe(1).f_code.co_filename == guard.impl:
+                    guard._refuse_change(self.__name__, name)
+                super().__delattr__(name)
+
+        for module in list(sys.modules.values()):
+            if type(module) is types.ModuleType and module.__name__ != self.module:
+                module.__class__ = Sealed
+                for value in list(vars(module).values()):
+                    if isinstance(value, type) and value.__module__ == module.__name__:
+                        self._classes.append((value, dict(vars(value))))
+
+    def changed_classes(self) -> str | None:
+        """`module.Class.name` of an attribute of a class recorded by seal() that is no longer the same object
+        (a submission that set `collections.Counter.__eq__`, say), or None."""
+        for cls, attributes in self._classes:
+            now = vars(cls)
+            for name in attributes.keys() | now.keys():
+                if name not in _CLASS_CACHES and now.get(name, _MISSING) is not attributes.get(name, _MISSING):
+                    return f"{cls.__module__}.{cls.__qualname__}.{name}"
+        return None
+
+    def _refuse_change(self, owner: str, name: str) -> None:
+        self._refuse(f"change {owner}.{name}: a submission may change only its own module and classes")
 
     def close_harness(self) -> None:
         """The checks are collected: from now on the harness directory cannot be read.
@@ -285,6 +339,7 @@ class Guard:
             self._signal(event, args[0])
         elif event == "sys.addaudithook":
             raise RuntimeError("the grader's audit hook is the last one")
+
 
     def _open(self, args):
         path, mode, flags = args
@@ -375,6 +430,10 @@ class Guard:
     def _is_stdlib(self, filename: str) -> bool:
         return filename.startswith("<frozen") or (filename.startswith(self._stdlib)
                                                   and not filename.startswith(self._site))
+
+
+_MISSING = object()
+_CLASS_CACHES = frozenset({"__abstractmethods__", "_abc_impl", "__parameters__"})  # may change on their own
 
 
 def _only(module, name: str, names) -> types.ModuleType:

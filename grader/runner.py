@@ -117,6 +117,11 @@ def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, t
     review = [] if refused else integrity.scan(source, f"{problem.slug}.py")
     if refused:
         return _report(problem, impl, names, _NotRun(refused), limits, review, "")
+    tampering = integrity.tampering(review)
+    if tampering:
+        reason = (f"{problem.slug}.py reaches into the interpreter or the grader ({'; '.join(tampering)}), which "
+                  "a submission may not do: remove that code and grade again")
+        return _report(problem, impl, names, _NotRun(reason, imports=False), limits, review, "")
     with tempfile.TemporaryDirectory(prefix="grader-scratch-", ignore_cleanup_errors=True) as scratch, \
             tempfile.TemporaryDirectory(prefix="grader-harness-", ignore_cleanup_errors=True) as harness:
         impl_copy = Path(scratch) / f"{problem.slug}.py"
@@ -201,10 +206,12 @@ def _rlimits(wall: float) -> list[tuple[int, tuple[int, int]]]:
 
 
 class _NotRun:
-    """The outcome of a submission that was refused before any process started."""
+    """The outcome of a submission that was refused before any process started: `reason` is why, and an
+    import error unless `imports` is False (the file would import, but the grader will not run it)."""
 
-    def __init__(self, reason: str):
-        self.import_error = reason
+    def __init__(self, reason: str, imports: bool = True):
+        self.reason = reason
+        self.import_error = reason if imports else None
         self.results, self.review = {}, []
         self.stdout = self.stderr = ""
         self.returncode, self.rejected, self.tampered = None, 0, None
@@ -227,7 +234,7 @@ class _Run:
         self.begun: set = set()
         self.check_deadline = None  # when the running check is past its limit and grace
         self.ended = False
-        self.tampered = None  # what was out of order, if a signed line broke the sequence
+        self.tampered = None  # why the run counts for nothing: a signed line out of order, a class changed
         self.rejected = 0
         self.lines = 0
         self.timed_out = False
@@ -332,9 +339,14 @@ class _Run:
         problem = self._out_of_order(record)
         if problem is not None:  # signed, yet not what the plugin sends: code in the test process forged it
             if self.tampered is None:
-                self.tampered = problem
+                self.tampered = f"the grader received results out of order ({problem}), so code in the test " \
+                                "process wrote them"
             return True
         kind = record["kind"]
+        if kind == "changed":  # a class the checks rely on was changed under them
+            if self.tampered is None:
+                self.tampered = f"the submission changed {str(record.get('what'))[:200]}, which the checks rely on"
+            return True
         if kind == "begin":
             check = record["check"]
             self.running = _IMPORT if check is None else check
@@ -381,7 +393,7 @@ class _Run:
             return None if fits else "an import error out of place"
         if kind == "review":
             return None if isinstance(record.get("note"), str) and len(record["note"]) <= 1000 else "a malformed note"
-        if kind == "end":
+        if kind in ("end", "changed"):
             return None
         return f"an unknown record {str(kind)[:40]!r}"
 
@@ -510,11 +522,10 @@ def _report(problem: Problem, impl: Path, names: list[str], run, limits: dict, r
             continue
         result = run.results.get(check.name)
         if isinstance(run, _NotRun):
-            result = {"passed": False, "message": f"not run: {import_error}", "seed": None, "duration": None}
+            result = {"passed": False, "message": f"not run: {run.reason}", "seed": None, "duration": None}
         elif run.tampered is not None:
             result = {"passed": False, "seed": None, "duration": None,
-                      "message": f"no points: the grader received results out of order ({run.tampered}), so "
-                                 "code in the test process wrote them; the whole run counts for nothing"}
+                      "message": f"no points: {run.tampered}; the whole run counts for nothing"}
         elif result is None:
             message = _missing(check.name, run, problem.slug, limits)
             evidence = _evidence(run.stderr, impl_copy)
@@ -534,7 +545,7 @@ def _report(problem: Problem, impl: Path, names: list[str], run, limits: dict, r
             notes.append(note)
     notes.sort(key=_line_of)
     if run.tampered is not None:
-        notes.append(f"grader: results out of order ({run.tampered}); no points were given")
+        notes.append(f"grader: {run.tampered}; no points were given")
     if getattr(run, "leftover", 0):
         notes.append(f"grader: {run.leftover} process(es) of the run could not be stopped")
     return Report(

@@ -142,12 +142,11 @@ def test_sigkill_mid_check(tally, tmp_path):
 
 
 def test_segfault_names_the_student_line(tally, tmp_path):
-    result = grade(tally, tmp_path, with_add("ctypes.string_at(0)", "import ctypes\n"), only="adds_amount")
+    result = grade(tally, tmp_path, with_add("faulthandler._sigsegv()", "import faulthandler\n"), only="adds_amount")
     assert outcomes(result) == [("adds_amount", False, "the test process was killed by signal SIGSEGV during this check\n"
                                                        "From the test process's stderr:\n"
                                                        "  Fatal Python error: Segmentation fault\n"
                                                        "  tally.py:12 in add")]
-    assert result.review == ["tally.py:1: uses ctypes"]
 
 
 def test_exit_zero_in_a_check_is_not_a_pass(tally, tmp_path):
@@ -246,7 +245,7 @@ def test_signed_results_out_of_order_earn_nothing(tally, tmp_path):
     the sequence the plugin is already sending: the whole run then counts for nothing."""
     forge = '''\
         import hashlib, hmac, json, os, sys
-        state = sys.modules["grader.plugin"]._state
+        state = getattr(sys, "mod" + "ules")["grader.plugin"]._state  # past the source scan
         body = json.dumps({"kind": "check", "check": "starts_at_zero", "passed": True, "message": "",
                            "seed": None, "duration": 0.1}).encode()
         mac = hmac.new(state["key"], body, hashlib.sha256).hexdigest().encode()
@@ -258,7 +257,8 @@ def test_signed_results_out_of_order_earn_nothing(tally, tmp_path):
         f"no points: the grader received results out of order ({reason}), so code in the test process wrote "
         "them; the whole run counts for nothing"}
     assert result.score == 0
-    assert result.review[-1] == f"grader: results out of order ({reason}); no points were given"
+    assert result.review[-1] == (f"grader: the grader received results out of order ({reason}), so code in the "
+                                 "test process wrote them; no points were given")
 
 
 def test_the_grader_is_off_limits_but_the_student_api_is_not(tally, tmp_path):
