@@ -49,18 +49,15 @@ def scenario_for(module, threads, n):
     return scenario
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--increments", type=int, default=500)
-    args = parser.parse_args()
+def measure(repeat=20, increments=500):
+    """(median seconds of the plain run, [(strategy, median seconds, median scheduling points)])."""
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(BODY)
     module = load_module(f.name, "overhead_body")
-    scenario = scenario_for(module, 2, args.increments)
+    scenario = scenario_for(module, 2, increments)
 
     plain = []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         start = time.perf_counter()
         scenario()
         plain.append(time.perf_counter() - start)
@@ -69,22 +66,29 @@ def main():
     for name, make in [("prob", lambda s: strategies.Prob(s, 0.1)), ("random", strategies.Uniform),
                        ("pct", lambda s: strategies.PCT(s, 3, 1000))]:
         times, points = [], []
-        for seed in range(args.repeat):
+        for seed in range(repeat):
             start = time.perf_counter()
             run = run_once(scenario, make(seed), 10**7)
             times.append(time.perf_counter() - start)
             points.append(run.steps)
             assert run.failure is None, run.failure.message
         rows.append((name, statistics.median(times), statistics.median(points)))
+    os.unlink(f.name)
+    return statistics.median(plain), rows
 
-    base = statistics.median(plain)
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--increments", type=int, default=500)
+    args = parser.parse_args()
+    base, rows = measure(args.repeat, args.increments)
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
           f"2 threads x {args.increments} locked increments; medians of {args.repeat}")
     print(f"{'run':<12}{'time (ms)':>12}{'points':>10}{'points/s':>12}{'slowdown':>10}")
     print(f"{'plain':<12}{base * 1e3:>12.2f}{'-':>10}{'-':>12}{1:>9.1f}x")
     for name, t, p in rows:
         print(f"{name:<12}{t * 1e3:>12.2f}{p:>10.0f}{p / t:>12,.0f}{t / base:>9.1f}x")
-    os.unlink(f.name)
 
 
 if __name__ == "__main__":
