@@ -39,7 +39,8 @@ from grader.sched.aio import explore_async
 from grader.sched.explore import ScheduleFailure, config, explore
 from grader.sched.primitives import AtomicReference, install, loading_submission, tracked_files
 
-__all__ = ["AtomicReference", "explore", "explore_async", "ScheduleFailure", "configure", "configure_stress", "load_module", "track_file"]
+__all__ = ["AtomicReference", "explore", "explore_async", "ScheduleFailure", "configure", "configure_stress", "load_module",
+           "seeds", "track_file"]
 
 
 def track_file(path) -> None:
@@ -53,6 +54,15 @@ def configure(seed: int | None = None, base_seed: int = 0, replay: str | None = 
     config.update(seed=seed, base_seed=base_seed)
     if replay is not None:
         config["replay"] = replay
+
+
+def seeds(count: int):
+    """The seeds a check that draws its own random plan (not threads: a simulated network, say) should try:
+    the replayed seed alone under `--seed`, else `count` seeds from the grading's base seed. A failure that
+    names its seed in the message replays with `grader test <slug> --seed S`."""
+    if config["seed"] is not None:
+        return [config["seed"]]
+    return range(config["base_seed"], config["base_seed"] + count)
 
 
 def configure_stress(seconds: float | None, switch_interval: float | None = None) -> None:

@@ -16,7 +16,7 @@ import random
 import pytest
 
 from grader.checking import describe_error
-from grader.sched import ScheduleFailure, config
+from grader.sched import ScheduleFailure, seeds
 
 
 class Stop(BaseException):
@@ -442,13 +442,6 @@ def drive(cluster, rng, plan, script):
             view_left, idle_views = 0, idle_views + 1   # nothing to do in this view: the next one
         else:
             return
-
-
-def seeds(count):
-    """The seeds a check tries: the grader's replay seed, or count seeds from its base seed."""
-    if config["seed"] is not None:
-        return [config["seed"]]
-    return range(config["base_seed"], config["base_seed"] + count)
 
 
 def shrink(script, kind, fails, budget=300):
