@@ -39,6 +39,7 @@ _FRAMES = "reads the call stack"
 _OBJECTS = "walks the interpreter's objects"
 _INTERNALS = "reaches into function or frame internals"
 _PROCESSES = "starts processes"
+_DYNAMIC = "reads a module's attributes by a name built at run time"
 
 # import name -> what it means
 _MODULES = {
@@ -70,12 +71,13 @@ _CALLS = {"exec": "runs code built at run time (exec)", "eval": "runs code built
 #: What scan() may find that reaches into the interpreter (see tampering()); the other findings are for review
 #: only, as the guard refuses what they would do (processes, signals, the network, files).
 TAMPERING = frozenset({
-    _FRAMES, _OBJECTS, _INTERNALS, "touches sys.modules", "uses ctypes", "uses importlib",
+    _FRAMES, _OBJECTS, _INTERNALS, _DYNAMIC, "touches sys.modules", "uses ctypes", "uses importlib",
     "imports builtins", "calls __import__", "installs a tracer", "adds an audit hook", *_CALLS.values(),
 })
 # strings naming the above, as in getattr(sys, "_getframe")
 _STRINGS = {**{name.rpartition(".")[2]: what for name, what in _NAMES.items()
-               if name.rpartition(".")[2].startswith(("_", "get_"))}, **_ATTRIBUTES}
+               if name.rpartition(".")[2].startswith(("_", "get_"))}, **_ATTRIBUTES, "modules": "touches sys.modules"}
+_MODULE_DICT = frozenset({"__dict__", "__getattribute__"})  # a module's namespace, by another door
 
 
 def scan(source: bytes, filename: str) -> list[str]:
@@ -90,6 +92,7 @@ def scan(source: bytes, filename: str) -> list[str]:
     aliases: dict[str, str] = {}  # local name -> dotted name it stands for
     found: dict[tuple[int, str], None] = {}
     bound = set()  # names the file defines itself: its own `compile` is not the builtin
+    modules = set()  # names that `import` statements bind to modules
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(node.name)
@@ -97,6 +100,7 @@ def scan(source: bytes, filename: str) -> list[str]:
             bound.add(node.arg if isinstance(node, ast.arg) else node.id)
         elif isinstance(node, ast.Import):
             for alias in node.names:
+                modules.add((alias.asname or alias.name).partition(".")[0])
                 aliases[(alias.asname or alias.name).partition(".")[0]] = (
                     alias.name if alias.asname else alias.name.partition(".")[0])
                 _add_module(found, node.lineno, alias.name)
@@ -112,6 +116,14 @@ def scan(source: bytes, filename: str) -> list[str]:
         what = None
         if isinstance(node, ast.Attribute):
             what = _ATTRIBUTES.get(node.attr) or _NAMES.get(_dotted(node, aliases) or "")
+            if what is None and node.attr in _MODULE_DICT and isinstance(node.value, ast.Name) \
+                    and node.value.id in modules:
+                what = _DYNAMIC
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("getattr", "vars", "setattr", "delattr") and node.args \
+                and isinstance(node.args[0], ast.Name) and node.args[0].id in modules \
+                and (node.func.id == "vars" or len(node.args) < 2 or not isinstance(node.args[1], ast.Constant)):
+            what = _DYNAMIC
         elif isinstance(node, ast.Name):
             what = _ATTRIBUTES.get(node.id) or _NAMES.get(aliases.get(node.id, ""))
             if what is None and node.id in _CALLS and node.id not in aliases and node.id not in bound:

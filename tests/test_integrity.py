@@ -52,6 +52,32 @@ def test_each_construct_is_named_with_its_line():
     ]
 
 
+def test_a_module_read_by_a_name_built_at_run_time_is_named():
+    assert scan("""\
+        import sys
+        import json as codec
+        getattr(sys, "mod" + "ules")
+        vars(codec)
+        sys.__dict__
+        getattr(sys, "modules")
+        getattr(codec, "dumps")
+        """) == [
+        "tally.py:3: reads a module's attributes by a name built at run time",
+        "tally.py:4: reads a module's attributes by a name built at run time",
+        "tally.py:5: reads a module's attributes by a name built at run time",
+        "tally.py:6: touches sys.modules",
+    ]
+
+
+def test_tampering_notes_are_those_that_reach_the_grader():
+    notes = scan("""\
+        import signal, sys
+        sys.modules
+        """)
+    assert integrity.tampering(notes) == ["tally.py:2: touches sys.modules"]
+    assert len(notes) == 2   # signal: a note for review; the guard refuses what it would do
+
+
 def test_the_student_api_of_the_grader_is_not_flagged():
     assert scan("from grader.sched import AtomicReference\n") == []
     assert scan("from grader.sched import AtomicReference, explore\n") == [

@@ -244,8 +244,8 @@ def test_signed_results_out_of_order_earn_nothing(tally, tmp_path):
     """A submission that takes the signing key out of the plugin can sign lines, but not fit them into
     the sequence the plugin is already sending: the whole run then counts for nothing."""
     forge = '''\
-        import hashlib, hmac, json, os, sys
-        state = getattr(sys, "mod" + "ules")["grader.plugin"]._state  # past the source scan
+        import hashlib, hmac, json, operator, os, sys
+        state = operator.attrgetter("mod" + "ules")(sys)["grader.plugin"]._state  # past the source scan
         body = json.dumps({"kind": "check", "check": "starts_at_zero", "passed": True, "message": "",
                            "seed": None, "duration": 0.1}).encode()
         mac = hmac.new(state["key"], body, hashlib.sha256).hexdigest().encode()
