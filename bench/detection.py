@@ -1,20 +1,31 @@
 """Detection power and speed: the grader against the stress test a user would write without it.
 
-    python bench/detection.py [--runs 20] [--problem SLUG ...] [--jobs 2]
+    python bench/detection.py [--runs 20] [--baseline-runs K] [--reference-runs N] [--problem SLUG ...] [--jobs 2]
 
 For every shipped bug, the grader runs the checks the bug's `Caught by:` line names, `--runs`
 times with different base seeds, and we print its detection rate and median time to the first
 failing check. The baseline runs the same checks' scenarios on plain threads (no scheduler),
 again and again for the same time budget (the grader's median time on that bug), once with the
 default `sys.setswitchinterval` and once with 1 µs, and we print the same two figures and the
-ratio of detections per second of testing (ours over the baseline's), per bug, over all bugs, and
-over the race and deadlock bugs (those caught only by checks that use the scheduler). Each
-reference is graded `--runs` times too; its failures are false ones.
+ratio of detections per second of testing (ours over the baseline's), per bug, over all bugs,
+over the thread race and deadlock bugs (those caught only by checks that call explore()) and over
+the async ones (explore_async()). Each reference is graded `--reference-runs` times too (default
+`--runs`); its failures are false ones.
+
+With frontrun installed (`pip install -e '.[bench]'`, in a venv of its own: its pytest plugin
+loads itself into every pytest run), a third baseline runs `frontrun.explore` on the scenarios of
+bench/frontrun_scenarios.py, one per check, for the bugs whose every `Caught by:` check has one:
+`--runs` times, each exploration limited to the same budget, in a process of its own. Its default
+DPOR search is deterministic, so its runs differ only in timing. A run that stalls past the budget
+is what frontrun calls inconclusive, and counts as not found; the footer lists them.
 """
 from __future__ import annotations
 
 import argparse
 import ast
+import importlib.metadata
+import importlib.util
+import json
 import os
 import platform
 import statistics
@@ -23,6 +34,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,6 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader import catalog, runner  # noqa: E402
+
+import frontrun_scenarios  # noqa: E402  (bench/ is sys.path[0]); imports frontrun only when run
+
+SCENARIOS = Path(frontrun_scenarios.__file__)
 
 STRESS_PLUGIN = '''
 import os
@@ -85,6 +101,32 @@ def stress(problem, bug_path, checks, budget, switch_interval, runs, jobs, plugi
         return list(pool.map(one, range(runs)))
 
 
+def frontrun(problem, bug_path, checks, budget, runs, jobs):
+    """frontrun.explore on the adapted scenario of each check in turn, until one fails, each limited to
+    `budget` seconds: [(detected, seconds in explore)], and how often each (check, verdict) gave no verdict."""
+    def one(i):
+        spent, stalled = 0.0, []
+        for check in checks:
+            cmd = [sys.executable, str(SCENARIOS), problem.slug, str(bug_path), check, "--budget", f"{budget:g}"]
+            started = time.perf_counter()
+            try:
+                done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=budget * 3 + 30)
+                outcome = json.loads(done.stdout.splitlines()[-1])
+            except subprocess.TimeoutExpired:
+                outcome = {"verdict": "hung", "seconds": time.perf_counter() - started}
+            except (IndexError, json.JSONDecodeError):
+                outcome = {"verdict": "crashed", "seconds": time.perf_counter() - started}
+            spent += outcome["seconds"]
+            if outcome["verdict"] == "failed":
+                return True, spent, stalled
+            if outcome["verdict"] != "passed":
+                stalled.append((check, outcome["verdict"]))
+        return False, spent, stalled
+    with ThreadPoolExecutor(jobs) as pool:
+        results = list(pool.map(one, range(runs)))
+    return [(found, spent) for found, spent, _ in results], Counter(x for _, _, stalled in results for x in stalled)
+
+
 def summary(results):
     rate = sum(found for found, _ in results) / len(results)
     times = [t for found, t in results if found]
@@ -103,15 +145,15 @@ def ratio(a, b):
     return f"{a / b:.0f}x" if a / b >= 10 else f"{a / b:.1f}x"
 
 
-def interleaving_checks(problem) -> set[str]:
-    """Checks whose body calls explore() or explore_async(): the ones that need the scheduler."""
+def interleaving_checks(problem, explorer: str) -> set[str]:
+    """Checks whose body calls `explorer` (explore or explore_async): the ones that need the scheduler."""
     tree = ast.parse(problem.checks_file.read_text())
     found = set()
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
             calls = {getattr(n.func, "id", getattr(n.func, "attr", None)) for n in ast.walk(node)
                      if isinstance(n, ast.Call)}
-            if calls & {"explore", "explore_async"}:
+            if explorer in calls:
                 found.add(node.name.removeprefix("test_"))
     return found
 
@@ -123,42 +165,70 @@ def fmt(rate, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="gradings per bug and per reference (K)")
+    parser.add_argument("--baseline-runs", type=int, help="runs of each baseline per bug (default: --runs)")
+    parser.add_argument("--reference-runs", type=int, help="gradings per reference (default: --runs)")
     parser.add_argument("--problem", action="append", help="only these problems (repeatable)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain-threads baseline")
+    parser.add_argument("--no-frontrun", action="store_true", help="skip the frontrun baseline")
     args = parser.parse_args()
+    baseline_runs = args.baseline_runs or args.runs
+    reference_runs = args.reference_runs or args.runs
 
     slugs = args.problem or catalog.slugs(ROOT)
     plugin_dir = tempfile.mkdtemp()
     Path(plugin_dir, "bench_stress.py").write_text(STRESS_PLUGIN)
+    with_frontrun = not args.no_frontrun and importlib.util.find_spec("frontrun") is not None
     print(f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
-          f"K={args.runs} runs, --jobs {args.jobs}")
-    print(f"{'bug':<52} {'grader':>14} {'threads':>14} {'threads 1us':>14} {'vs threads':>11} {'vs 1us':>8}")
-    overall = {kind: {"ours": [], "plain": [], "tiny": []} for kind in ("race/deadlock", "all")}
+          f"K={args.runs} runs ({baseline_runs} per baseline, {reference_runs} per reference), --jobs {args.jobs}"
+          + (f", frontrun {importlib.metadata.version('frontrun')}" if with_frontrun else ""))
+    header = f"{'bug':<52} {'grader':>14}"
+    if not args.no_baseline:
+        header += f" {'threads':>14} {'threads 1us':>14} {'vs threads':>11} {'vs 1us':>8}"
+    if with_frontrun:
+        header += f" {'frontrun':>14} {'vs frontrun':>11}"
+    print(header)
+    overall = {kind: {"ours": [], "plain": [], "tiny": [], "frontrun": []}
+               for kind in ("thread race/deadlock", "async scheduling", "all", "frontrun-adapted")}
     false_failures = {}
+    no_verdicts = []
     for slug in slugs:
         problem = catalog.load(slug, ROOT)
-        needs_scheduler = interleaving_checks(problem)
+        threads, tasks = interleaving_checks(problem, "explore"), interleaving_checks(problem, "explore_async")
         for bug in problem.bugs:
-            kinds = ["all"] + (["race/deadlock"] if set(bug.caught_by) <= needs_scheduler else [])
+            adapted = all((slug, check) in frontrun_scenarios.ADAPTERS for check in bug.caught_by)
+            kinds = (["all"] + (["thread race/deadlock"] if set(bug.caught_by) <= threads else [])
+                     + (["async scheduling"] if set(bug.caught_by) <= tasks else [])
+                     + (["frontrun-adapted"] if with_frontrun and adapted else []))
             mine = ours(problem, bug.path, bug.caught_by, args.runs, args.jobs)
             for kind in kinds:
                 overall[kind]["ours"] += mine
             line = f"{slug + ' / ' + bug.name:<52} {fmt(*summary(mine))}"
+            budget = max(0.2, statistics.median(t for _, t in mine))
             if not args.no_baseline:
-                budget = max(0.2, statistics.median(t for _, t in mine))
                 cells, ratios = [], []
                 for key, interval in (("plain", None), ("tiny", 1e-6)):
-                    base = stress(problem, bug.path, bug.caught_by, budget, interval, args.runs, args.jobs,
+                    base = stress(problem, bug.path, bug.caught_by, budget, interval, baseline_runs, args.jobs,
                                   plugin_dir)
                     for kind in kinds:
                         overall[kind][key] += base
                     cells.append(fmt(*summary(base)))
                     ratios.append(ratio(per_second(mine), per_second(base)))
                 line += f" {cells[0]} {cells[1]} {ratios[0]:>11} {ratios[1]:>8}"
+            if with_frontrun and adapted:
+                checks = [check.name for check in problem.checks if check.name in bug.caught_by]
+                theirs, no_verdict = frontrun(problem, bug.path, checks, budget, baseline_runs, args.jobs)
+                for kind in kinds:
+                    overall[kind]["frontrun"] += theirs
+                no_verdicts += [(f"{slug} / {bug.name} › {check}", verdict, n)
+                                for (check, verdict), n in no_verdict.items()]
+                line += f" {fmt(*summary(theirs))} {ratio(per_second(mine), per_second(theirs)):>11}"
+            elif with_frontrun:
+                line += f" {'-':>14} {'-':>11}"
             print(line, flush=True)
-        refs = ours(problem, problem.reference, [c.name for c in problem.checks], args.runs, args.jobs)
+        refs = ours(problem, problem.reference, [c.name for c in problem.checks], reference_runs, args.jobs)
         false_failures[slug] = sum(found for found, _ in refs)
+        print(f"{slug + ' / reference':<52} false failures: {false_failures[slug]} of {reference_runs}", flush=True)
     for kind, runs in overall.items():
         if not runs["ours"]:
             continue
@@ -167,10 +237,22 @@ def main():
             line += " " + " ".join(fmt(*summary(runs[k])) for k in ("plain", "tiny"))
             line += " " + " ".join(f"{ratio(per_second(runs['ours']), per_second(runs[k])):>{w}}"
                                    for k, w in (("plain", 11), ("tiny", 8)))
+        if with_frontrun and kind == "frontrun-adapted":
+            theirs = runs["frontrun"]
+            line += f" {fmt(*summary(theirs))} {ratio(per_second(runs['ours']), per_second(theirs)):>11}"
+        elif with_frontrun:
+            line += f" {'-':>14} {'-':>11}"   # frontrun ran only some of these bugs: see its own row
         print(line)
-    print("false failures of the references (out of K each): "
-          + ", ".join(f"{slug} {n}" for slug, n in false_failures.items()))
+    print(f"false failures of the references: {sum(false_failures.values())} in "
+          f"{reference_runs * len(false_failures)} gradings ({reference_runs} per reference)")
     print("ratios: detections per second of testing, the grader's over the baseline's (inf: the baseline found none)")
+    if with_frontrun:
+        print("frontrun: frontrun.explore (DPOR, default search: deterministic) on bench/frontrun_scenarios.py's "
+              "version of each check, with the same budget per check; -: some check of the bug has no version there")
+        for where, verdict, n in no_verdicts:
+            print(f"  no verdict from frontrun ({verdict}, {n} of {baseline_runs} runs): {where}")
+    elif not args.no_frontrun:
+        print("frontrun baseline skipped: frontrun is not installed; pip install -e '.[bench]' (in a venv) enables it")
 
 
 if __name__ == "__main__":
