@@ -8,8 +8,9 @@ failing check. The baseline runs the same checks' scenarios on plain threads (no
 again and again for the same time budget (the grader's median time on that bug), once with the
 default `sys.setswitchinterval` and once with 1 µs, and we print the same two figures and the
 ratio of detections per second of testing (ours over the baseline's), per bug, over all bugs,
-over the thread race and deadlock bugs (those caught only by checks that call explore()) and over
-the async ones (explore_async()). Each reference is graded `--reference-runs` times too (default
+over the thread race and deadlock bugs (those caught only by checks that call explore()), over
+the bugs whose shrunk failing schedule needs a preemption in every run (what no run without a
+thread switch shows), and over the async ones (explore_async()). Each reference is graded `--reference-runs` times too (default
 `--runs`); its failures are false ones.
 
 With frontrun installed (`pip install -e '.[bench]'`, in a venv of its own: its pytest plugin
@@ -28,6 +29,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -57,18 +59,24 @@ def pytest_configure(config):
 '''
 
 
+PREEMPTIONS = re.compile(r"^\s*Interleaving \((\d+) preemptions?;", re.MULTILINE)
+
+
 def ours(problem, bug_path, checks, runs, jobs):
-    """[(detected, seconds to the first failing check)] for `runs` gradings at different base seeds."""
+    """[(detected, seconds to the first failing check)] for `runs` gradings at different base seeds, and
+    whether every run failed on a schedule that needs a preemption (the report's shrunk interleaving)."""
     def one(i):
         report = runner.grade(problem, bug_path, base_seed=i * 1000, only=list(checks))
         elapsed = 0.0
         for check in report.checks:
             elapsed += check.duration or 0.0
             if not check.passed:
-                return True, elapsed
-        return False, elapsed
+                counts = [int(n) for n in PREEMPTIONS.findall(check.message or "")]
+                return True, elapsed, bool(counts) and min(counts) > 0
+        return False, elapsed, False
     with ThreadPoolExecutor(jobs) as pool:
-        return list(pool.map(one, range(runs)))
+        results = list(pool.map(one, range(runs)))
+    return [(found, elapsed) for found, elapsed, _ in results], all(racy for _, _, racy in results)
 
 
 def stress(problem, bug_path, checks, budget, switch_interval, runs, jobs, plugin_dir):
@@ -189,7 +197,7 @@ def main():
         header += f" {'frontrun':>14} {'vs frontrun':>11}"
     print(header)
     overall = {kind: {"ours": [], "plain": [], "tiny": [], "frontrun": []}
-               for kind in ("thread race/deadlock", "async scheduling", "all", "frontrun-adapted")}
+               for kind in ("thread race/deadlock", "preemption-needing", "async scheduling", "all", "frontrun-adapted")}
     false_failures = {}
     no_verdicts = []
     for slug in slugs:
@@ -197,10 +205,11 @@ def main():
         threads, tasks = interleaving_checks(problem, "explore"), interleaving_checks(problem, "explore_async")
         for bug in problem.bugs:
             adapted = all((slug, check) in frontrun_scenarios.ADAPTERS for check in bug.caught_by)
+            mine, needs_preemption = ours(problem, bug.path, bug.caught_by, args.runs, args.jobs)
             kinds = (["all"] + (["thread race/deadlock"] if set(bug.caught_by) <= threads else [])
+                     + (["preemption-needing"] if needs_preemption else [])
                      + (["async scheduling"] if set(bug.caught_by) <= tasks else [])
                      + (["frontrun-adapted"] if with_frontrun and adapted else []))
-            mine = ours(problem, bug.path, bug.caught_by, args.runs, args.jobs)
             for kind in kinds:
                 overall[kind]["ours"] += mine
             line = f"{slug + ' / ' + bug.name:<52} {fmt(*summary(mine))}"
@@ -226,7 +235,7 @@ def main():
             elif with_frontrun:
                 line += f" {'-':>14} {'-':>11}"
             print(line, flush=True)
-        refs = ours(problem, problem.reference, [c.name for c in problem.checks], reference_runs, args.jobs)
+        refs, _ = ours(problem, problem.reference, [c.name for c in problem.checks], reference_runs, args.jobs)
         false_failures[slug] = sum(found for found, _ in refs)
         print(f"{slug + ' / reference':<52} false failures: {false_failures[slug]} of {reference_runs}", flush=True)
     for kind, runs in overall.items():
