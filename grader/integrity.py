@@ -81,7 +81,12 @@ _MODULE_DICT = frozenset({"__dict__", "__getattribute__"})  # a module's namespa
 
 
 def scan(source: bytes, filename: str) -> list[str]:
-    """Review notes for the submission's source: `tally.py:3: uses ctypes`, one per line and kind, by line.
+    """Review notes for the submission's source, at most MAX_NOTES of them (see findings())."""
+    return capped(findings(source, filename))
+
+
+def findings(source: bytes, filename: str) -> list[str]:
+    """Every review note for the submission's source: `tally.py:3: uses ctypes`, one per line and kind, by line.
 
     A file that does not parse gets no notes (its import fails and says why).
     """
@@ -133,12 +138,11 @@ def scan(source: bytes, filename: str) -> list[str]:
         if what is not None:
             found[(node.lineno, what)] = None
     name = Path(filename).name
-    notes = [f"{name}:{line}: {what}" for line, what in sorted(found)]
-    return _capped(notes)
+    return [f"{name}:{line}: {what}" for line, what in sorted(found)]
 
 
 def tampering(notes: list[str]) -> list[str]:
-    """The notes of scan() that mean the submission can reach the grader's own state in its process (the
+    """The notes of findings() (all of them: a cap must not hide one) that mean the submission can reach the grader's own state in its process (the
     modules, frames and objects behind its verdicts): such a file is not run, so it cannot earn points."""
     return [note for note in notes if note.partition(": ")[2] in TAMPERING]
 
@@ -162,7 +166,8 @@ def _dotted(node: ast.Attribute, aliases: dict[str, str]) -> str | None:
     return ".".join(reversed(parts))
 
 
-def _capped(notes: list[str]) -> list[str]:
+def capped(notes: list[str]) -> list[str]:
+    """`notes`, or their first MAX_NOTES - 1 and a line saying how many more there are."""
     if len(notes) <= MAX_NOTES:
         return notes
     return notes[: MAX_NOTES - 1] + [f"... and {len(notes) - MAX_NOTES + 1} more"]
@@ -351,7 +356,6 @@ class Guard:
             self._signal(event, args[0])
         elif event == "sys.addaudithook":
             raise RuntimeError("the grader's audit hook is the last one")
-
 
     def _open(self, args):
         path, mode, flags = args

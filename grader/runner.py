@@ -114,13 +114,15 @@ def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, t
     size = impl.stat().st_size
     source = impl.read_bytes() if size <= MAX_SUBMISSION else b""
     refused = _unreadable(problem.slug, size, source)
-    review = [] if refused else integrity.scan(source, f"{problem.slug}.py")
+    found = [] if refused else integrity.findings(source, f"{problem.slug}.py")
+    review = integrity.capped(found)
     if refused:
         return _report(problem, impl, names, _NotRun(refused), limits, review, "")
-    tampering = integrity.tampering(review)
+    tampering = integrity.tampering(found)
     if tampering:
-        reason = (f"{problem.slug}.py reaches into the interpreter or the grader ({'; '.join(tampering)}), which "
-                  "a submission may not do: remove that code and grade again")
+        shown = "; ".join(tampering[:3]) + (f"; and {len(tampering) - 3} more" if len(tampering) > 3 else "")
+        reason = (f"{problem.slug}.py reaches into the interpreter or the grader ({shown}), which a submission "
+                  "may not do: remove that code and grade again")
         return _report(problem, impl, names, _NotRun(reason, imports=False), limits, review, "")
     with tempfile.TemporaryDirectory(prefix="grader-scratch-", ignore_cleanup_errors=True) as scratch, \
             tempfile.TemporaryDirectory(prefix="grader-harness-", ignore_cleanup_errors=True) as harness:

@@ -93,6 +93,13 @@ def test_a_file_that_does_not_parse_has_no_notes():
     assert integrity.scan(b"x = '\0'\n\0", "tally.py") == []
 
 
+def test_tampering_past_the_cap_of_notes_is_still_found():
+    source = "import os\n" + "os.kill\n" * 25 + "import sys\nsys.modules\n"
+    assert integrity.tampering(scan(source)) == []        # the shown notes stop at the cap...
+    found = integrity.findings(textwrap.dedent(source).encode(), "tally.py")
+    assert integrity.tampering(found) == ["tally.py:28: touches sys.modules"]   # ...what is judged does not
+
+
 def test_notes_are_capped():
     notes = scan("".join(f"import ctypes  # {i}\n" for i in range(50)))
     assert len(notes) == integrity.MAX_NOTES
