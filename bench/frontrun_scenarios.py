@@ -32,7 +32,12 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from grader.checking import attempt  # noqa: E402  (what the checks call: ("returned", value) or ("raised", exc))
 
 ADAPTERS = {}  # (slug, check name) -> adapter(impl) -> (setup, workers, invariant)
 
@@ -62,13 +67,6 @@ def state(**fields):
 
 def no_errors(s):
     assert not s.errors, "; ".join(f"{name} raised {what}" for name, what in s.errors.items())
-
-
-def attempt(call):
-    try:
-        return "returned", call()
-    except Exception as exc:
-        return "raised", exc
 
 
 # counter
