@@ -5,13 +5,17 @@
 For every shipped bug, the grader runs the checks the bug's `Caught by:` line names, `--runs`
 times with different base seeds, and we print its detection rate and median time to the first
 failing check. The baseline runs the same checks' scenarios on plain threads (no scheduler),
-again and again for the same time budget (the grader's median time on that bug), once with the
-default `sys.setswitchinterval` and once with 1 µs, and we print the same two figures and the
-ratio of detections per second of testing (ours over the baseline's), per bug, over all bugs,
-over the thread race and deadlock bugs (those caught only by checks that call explore()), over
-the bugs whose shrunk failing schedule needs a preemption in every run (what no run without a
-thread switch shows), and over the async ones (explore_async()). Each reference is graded `--reference-runs` times too (default
-`--runs`); its failures are false ones.
+again and again for the same time budget (the grader's median time on that bug, at least 0.2 s),
+once with the default `sys.setswitchinterval` and once with 1 µs; each run sees the clock start
+at 0, as under the scheduler, and one still going after twice the reference's slowest run of that
+scenario (at least 1 s) counts as a hang: the timeout a user would have to give it. We print
+the same two figures and the ratio of detections per second of testing (ours over the
+baseline's), per bug, over all bugs, over the thread race and deadlock bugs (those caught only by
+checks that call explore()), over the bugs whose shrunk failing schedule needs a preemption in
+every run (what no run without a thread switch shows), and over the async ones (explore_async()).
+Each baseline first runs on the reference for 1 s per scenario: a bug whose checks it fails there
+is left out of the overall rows, as that baseline cannot tell it from a correct solution. Each
+reference is graded `--reference-runs` times too (default `--runs`); its failures are false ones.
 
 With frontrun installed (`pip install -e '.[bench]'`, in a venv of its own: its pytest plugin
 loads itself into every pytest run), a third baseline runs `frontrun.explore` on the scenarios of
@@ -50,14 +54,42 @@ import frontrun_scenarios  # noqa: E402  (bench/ is sys.path[0]); imports frontr
 SCENARIOS = Path(frontrun_scenarios.__file__)
 
 STRESS_PLUGIN = '''
+import json
 import os
-from grader import sched
 
-def pytest_configure(config):
+import pytest
+
+from grader import sched
+from grader.sched.explore import stress_stats
+
+HANG_AFTER = json.loads(os.environ.get("BENCH_HANG_AFTER", "{}"))   # check -> seconds
+longest = {}
+
+
+def pytest_runtest_setup(item):
     interval = os.environ.get("BENCH_SWITCH_INTERVAL")
-    sched.configure_stress(float(os.environ["BENCH_STRESS_SECONDS"]), float(interval) if interval else None)
+    check = item.name.removeprefix("test_")
+    sched.configure_stress(float(os.environ["BENCH_STRESS_SECONDS"]), float(interval) if interval else None,
+                           HANG_AFTER.get(check, HANG_AFTER.get("*", 2.0)))
+    stress_stats["longest"] = 0.0
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item):
+    longest[item.name.removeprefix("test_")] = stress_stats["longest"]
+
+
+def pytest_sessionfinish(session):
+    if os.environ.get("BENCH_STATS"):
+        with open(os.environ["BENCH_STATS"], "w") as out:
+            json.dump(longest, out)
 '''
 
+
+BASELINES = (("plain", None), ("tiny", 1e-6))    # sys.setswitchinterval: the default, and 1 µs
+REFERENCE_BUDGET = 1.0    # seconds each baseline repeats each scenario on the reference, to see it pass
+REFERENCE_HANG = 30.0     # seconds a reference's run may take there before it counts as hung
+HANG_FLOOR = 1.0          # the least a bug's run gets before it counts as hung
 
 PREEMPTIONS = re.compile(r"^\s*Interleaving \((\d+) preemptions?;", re.MULTILINE)
 
@@ -79,32 +111,40 @@ def ours(problem, bug_path, checks, runs, jobs):
     return [(found, elapsed) for found, elapsed, _ in results], all(racy for _, _, racy in results)
 
 
-def stress(problem, bug_path, checks, budget, switch_interval, runs, jobs, plugin_dir):
-    """The same checks on plain threads, each scenario repeated for `budget` seconds."""
+def stress(problem, impl_path, checks, budget, switch_interval, runs, jobs, plugin_dir, hang_after):
+    """The same checks on plain threads, each scenario repeated for `budget` seconds, a run counting as
+    hung after hang_after[check] seconds: per run, whether some check failed, the seconds spent up to
+    the first failing check, the names of the failing checks, and each check's longest run (seconds)."""
     def one(i):
         with tempfile.TemporaryDirectory() as tmp:
             xml = Path(tmp) / "out.xml"
             env = dict(os.environ, PYTHONPATH=f"{plugin_dir}{os.pathsep}{ROOT}", PYTHONHASHSEED="0",
-                       BENCH_STRESS_SECONDS=str(budget))
+                       BENCH_STRESS_SECONDS=str(budget), BENCH_HANG_AFTER=json.dumps(hang_after),
+                       BENCH_STATS=str(Path(tmp) / "stats.json"))
             if switch_interval:
                 env["BENCH_SWITCH_INTERVAL"] = str(switch_interval)
             selected = " or ".join(f"test_{name}" for name in checks)
             cmd = [sys.executable, "-m", "pytest", "-q", "-p", "grader.plugin", "-p", "bench_stress",
-                   "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", tmp, "--impl", str(bug_path),
-                   f"--timeout={budget * 3 + 30:g}", "-k", selected, f"--junitxml={xml}", str(problem.checks_file)]
+                   "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", tmp, "--impl", str(impl_path),
+                   f"--timeout={budget * 3 + 30 + max(hang_after.values()):g}", "-k", selected, f"--junitxml={xml}",
+                   str(problem.checks_file)]
             started = time.perf_counter()
-            subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, timeout=budget * 10 * len(checks) + 120)
+            limit = sum(budget * 10 + hang_after.get(check, hang_after.get("*", 2.0)) for check in checks) + 120
+            subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, timeout=limit)
             wall = time.perf_counter() - started
-            elapsed = 0.0
             try:
-                cases = ET.parse(xml).getroot().iter("testcase")
-            except (ET.ParseError, FileNotFoundError):
-                return True, wall      # the run crashed or hung past its limit: count it as found
+                cases = list(ET.parse(xml).getroot().iter("testcase"))
+                longest = json.loads((Path(tmp) / "stats.json").read_text())
+            except (ET.ParseError, FileNotFoundError, json.JSONDecodeError):
+                return True, wall, {"(the run crashed or hung past its limit)"}, {}
+            elapsed, first, failing = 0.0, None, set()
             for case in cases:
-                elapsed += float(case.get("time", 0))
+                if first is None:
+                    elapsed += float(case.get("time", 0))
                 if case.find("failure") is not None or case.find("error") is not None:
-                    return True, elapsed
-            return False, elapsed
+                    failing.add(case.get("name").removeprefix("test_"))
+                    first = elapsed if first is None else first
+            return bool(failing), elapsed, failing, longest
     with ThreadPoolExecutor(jobs) as pool:
         return list(pool.map(one, range(runs)))
 
@@ -199,30 +239,51 @@ def main():
     overall = {kind: {"ours": [], "plain": [], "tiny": [], "frontrun": []}
                for kind in ("thread race/deadlock", "preemption-needing", "async scheduling", "all", "frontrun-adapted")}
     false_failures = {}
-    no_verdicts = []
+    no_verdicts, left_out = [], []
     for slug in slugs:
         problem = catalog.load(slug, ROOT)
         threads, tasks = interleaving_checks(problem, "explore"), interleaving_checks(problem, "explore_async")
+        # A baseline that fails the reference on a check cannot tell a bug from a correct solution there.
+        # A run counts as hung once it takes twice as long as the reference's slowest run of that scenario
+        # (at least HANG_FLOOR): the timeout a user would give a stress test that must not fail a correct solution.
+        baseline_fails_reference, hang_after = {}, {}
+        if not args.no_baseline:
+            checked = sorted({check for bug in problem.bugs for check in bug.caught_by})
+            for key, interval in BASELINES:
+                runs = stress(problem, problem.reference, checked, REFERENCE_BUDGET, interval, baseline_runs,
+                              args.jobs, plugin_dir, {"*": REFERENCE_HANG})
+                baseline_fails_reference[key] = set().union(*(failing for _, _, failing, _ in runs))
+                for _, _, _, longest in runs:
+                    for check, seconds in longest.items():
+                        hang_after[check] = max(hang_after.get(check, HANG_FLOOR), 2 * seconds)
+                if baseline_fails_reference[key]:
+                    print(f"{slug + ' / reference':<52} {key} baseline fails it on: "
+                          f"{', '.join(sorted(baseline_fails_reference[key]))}", flush=True)
         for bug in problem.bugs:
             adapted = all((slug, check) in frontrun_scenarios.ADAPTERS for check in bug.caught_by)
             mine, needs_preemption = ours(problem, bug.path, bug.caught_by, args.runs, args.jobs)
-            kinds = (["all"] + (["thread race/deadlock"] if set(bug.caught_by) <= threads else [])
-                     + (["preemption-needing"] if needs_preemption else [])
-                     + (["async scheduling"] if set(bug.caught_by) <= tasks else [])
-                     + (["frontrun-adapted"] if with_frontrun and adapted else []))
+            unjudged = any(set(bug.caught_by) & failing for failing in baseline_fails_reference.values())
+            kinds = [] if unjudged else (
+                ["all"] + (["thread race/deadlock"] if set(bug.caught_by) <= threads else [])
+                + (["preemption-needing"] if needs_preemption else [])
+                + (["async scheduling"] if set(bug.caught_by) <= tasks else [])
+                + (["frontrun-adapted"] if with_frontrun and adapted else []))
+            if unjudged:
+                left_out.append(f"{slug} / {bug.name}")
             for kind in kinds:
                 overall[kind]["ours"] += mine
             line = f"{slug + ' / ' + bug.name:<52} {fmt(*summary(mine))}"
             budget = max(0.2, statistics.median(t for _, t in mine))
             if not args.no_baseline:
                 cells, ratios = [], []
-                for key, interval in (("plain", None), ("tiny", 1e-6)):
-                    base = stress(problem, bug.path, bug.caught_by, budget, interval, baseline_runs, args.jobs,
-                                  plugin_dir)
+                for key, interval in BASELINES:
+                    base = [(found, spent) for found, spent, _, _ in
+                            stress(problem, bug.path, bug.caught_by, budget, interval, baseline_runs, args.jobs,
+                                   plugin_dir, hang_after or {"*": HANG_FLOOR})]
                     for kind in kinds:
                         overall[kind][key] += base
                     cells.append(fmt(*summary(base)))
-                    ratios.append(ratio(per_second(mine), per_second(base)))
+                    ratios.append(ratio(per_second(mine), per_second(base)) if not unjudged else "ref fails")
                 line += f" {cells[0]} {cells[1]} {ratios[0]:>11} {ratios[1]:>8}"
             if with_frontrun and adapted:
                 checks = [check.name for check in problem.checks if check.name in bug.caught_by]
@@ -255,6 +316,8 @@ def main():
     print(f"false failures of the references: {sum(false_failures.values())} in "
           f"{reference_runs * len(false_failures)} gradings ({reference_runs} per reference)")
     print("ratios: detections per second of testing, the grader's over the baseline's (inf: the baseline found none)")
+    if left_out:
+        print(f"left out of the overall rows, as a baseline fails the reference on their checks: {', '.join(left_out)}")
     if with_frontrun:
         print("frontrun: frontrun.explore (DPOR, default search: deterministic) on bench/frontrun_scenarios.py's "
               "version of each check, with the same budget per check; -: some check of the bug has no version there")

@@ -65,11 +65,11 @@ def seeds(count: int):
     return range(config["base_seed"], config["base_seed"] + count)
 
 
-def configure_stress(seconds: float | None, switch_interval: float | None = None) -> None:
+def configure_stress(seconds: float | None, switch_interval: float | None = None, hang_after: float = 2.0) -> None:
     """For benchmarks: instead of exploring, run each scenario on real threads again and again for
-    `seconds` (the baseline a user would write), optionally with sys.setswitchinterval(switch_interval).
-    None restores exploring."""
-    config.update(stress_seconds=seconds, switch_interval=switch_interval)
+    `seconds` (the baseline a user would write), optionally with sys.setswitchinterval(switch_interval);
+    a run still going after `hang_after` seconds counts as a hang. None restores exploring."""
+    config.update(stress_seconds=seconds, switch_interval=switch_interval, hang_after=hang_after)
 
 
 def load_module(path, name: str):

@@ -16,7 +16,10 @@ BOUND_TRIES = 25            # seeded tries per preemption bound while shrinking
 STOP_GRACE = 5.0            # real seconds an aborted thread gets to unwind
 
 config = {"seed": None, "base_seed": 0, "replay": "explore(..., seed={seed})",
-          "stress_seconds": None, "switch_interval": None}
+          "stress_seconds": None, "switch_interval": None, "hang_after": 2.0}
+
+
+stress_stats = {"longest": 0.0}   # real seconds of the longest stress run so far (benchmarks reset it)
 
 
 class ScheduleFailure(AssertionError):
@@ -45,7 +48,7 @@ def explore(scenario, *, schedules: int | None = None, max_steps: int | None = N
     sizes = sorted(sizes) if sizes else [None]
     bodies = [scenario if n is None else functools.partial(scenario, n) for n in sizes]
     if config["stress_seconds"] is not None:
-        return stress(bodies[-1], config["stress_seconds"], config["switch_interval"])
+        return stress(bodies[-1], config["stress_seconds"], config["switch_interval"], config["hang_after"])
     base = config["base_seed"]
     probe = run_once(bodies[-1], strategies.Replay([]), max_steps)
     if probe.failure:
@@ -63,10 +66,12 @@ def explore(scenario, *, schedules: int | None = None, max_steps: int | None = N
             raise _failure(shrink(body, run, max_steps), seed, shown, count)
 
 
-def stress(scenario, seconds: float, switch_interval: float | None = None) -> int:
+def stress(scenario, seconds: float, switch_interval: float | None = None, hang_after: float = 2.0) -> int:
     """The baseline a user would write without the scheduler: run scenario() on real threads, again
-    and again, for `seconds` of wall time. Returns the number of runs; raises ScheduleFailure on the
-    first failure (a run that does not finish within `seconds` counts as a hang).
+    and again, for `seconds` of wall time, each run seeing the clock start at 0 as under the
+    scheduler. Returns the number of runs; raises ScheduleFailure on the first failure. A run still
+    going `hang_after` seconds after it started counts as a hang (one started near the end of the
+    budget may finish past it).
     """
     import sys
 
@@ -85,18 +90,21 @@ def stress(scenario, seconds: float, switch_interval: float | None = None) -> in
                     outcome.append(None)
                 except BaseException as exc:
                     outcome.append(exc)
+            primitives.stress_origin = started = primitives._real_monotonic()
             worker = primitives._RealThread(target=body, daemon=True, name="stress")
             worker.start()
-            worker.join(max(end - primitives._real_monotonic(), 0.05))
+            worker.join(hang_after)
             runs += 1
+            stress_stats["longest"] = max(stress_stats["longest"], primitives._real_monotonic() - started)
             if not outcome:
-                raise ScheduleFailure(f"hung: run {runs} on real threads did not finish", seed=None, kind="hang",
-                                      strategy="stress", schedules=runs)
+                raise ScheduleFailure(f"hung: run {runs} on real threads did not finish within {hang_after:g} s",
+                                      seed=None, kind="hang", strategy="stress", schedules=runs)
             if outcome[0] is not None:
                 raise ScheduleFailure(f"{type(outcome[0]).__name__}: {outcome[0]}", seed=None, kind="stress",
                                       strategy="stress", schedules=runs)
         return runs
     finally:
+        primitives.stress_origin = None
         sys.setswitchinterval(old_interval)
 
 

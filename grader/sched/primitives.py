@@ -37,6 +37,7 @@ _installed = False
 
 _CONDITION_WAIT = threading.Condition.wait.__code__
 _EPOCH = 1_700_000_000.0    # what time.time() reads at virtual time 0
+stress_origin: float | None = None   # set by explore.stress: real threads see time from their run's start
 
 
 # -- deciding which objects the scheduler controls --------------------------------------------
@@ -263,17 +264,23 @@ def sleep(seconds):
 
 def monotonic():
     run, st = controlled_state()
-    return _real_monotonic() if run is None else run.clock
+    if run is not None:
+        return run.clock
+    return _real_monotonic() if stress_origin is None else _real_monotonic() - stress_origin
 
 
 def perf_counter():
     run, st = controlled_state()
-    return _real_perf_counter() if run is None else run.clock
+    if run is not None:
+        return run.clock
+    return _real_perf_counter() if stress_origin is None else _real_monotonic() - stress_origin
 
 
 def time_():
     run, st = controlled_state()
-    return _real_time() if run is None else _EPOCH + run.clock
+    if run is not None:
+        return _EPOCH + run.clock
+    return _real_time() if stress_origin is None else _EPOCH + _real_monotonic() - stress_origin
 
 
 def monotonic_ns():

@@ -279,7 +279,7 @@ def test_atomic_reference_cas_points_expose_a_read_then_set_race():
 
 def test_stress_mode_runs_real_threads_for_a_budget(s):
     from grader.sched import configure_stress
-    configure_stress(0.3)
+    configure_stress(0.3, hang_after=0.3)
     try:
         explore(counting(s, s.LockedCounter))          # passes: a correct body on real threads
 
