@@ -230,6 +230,7 @@ class Guard:
         self._note = note
         self._noted: set[str] = set()
         self._busy: set[int] = set()
+        self._realpaths: dict[str, str] = {}
         self._real_import = builtins.__import__
         self._classes: list[tuple[type, dict]] = []
 
@@ -310,13 +311,20 @@ class Guard:
             finally:
                 self._busy.discard(ident)
             file = globals.get("__file__") if isinstance(globals, dict) else None
-            if caller == self.impl or (isinstance(file, str) and os.path.realpath(file) == self.impl):
+            if caller == self.impl or (isinstance(file, str) and self._realpath(file) == self.impl):
                 allowed = ALLOWED_IMPORTS.get(name, frozenset())
                 if fromlist and all(item in allowed for item in fromlist):
                     return _only(self._real_import(name, globals, locals, fromlist, level), name, fromlist)
                 raise ImportError(f"{self.name} may not import {name!r}: the grader's own modules are off limits "
                                   "to submissions (use the standard library)", name=name)
         return self._real_import(name, globals, locals, fromlist, level)
+
+    def _realpath(self, file: str) -> str:
+        """os.path.realpath, remembered: the grader's own late imports come through here on hot paths."""
+        real = self._realpaths.get(file)
+        if real is None:
+            real = self._realpaths[file] = os.path.realpath(file)
+        return real
 
     # -- the audit hook ------------------------------------------------------------------------------------
     def _hook(self, event, args):
