@@ -4,6 +4,7 @@ from __future__ import annotations
 import _thread
 import functools
 import platform
+import sys
 
 from grader.sched import instrument, primitives, runtime, strategies, trace
 from grader.sched.runtime import Abort, Failure, Run
@@ -73,8 +74,6 @@ def stress(scenario, seconds: float, switch_interval: float | None = None, hang_
     going `hang_after` seconds after it started counts as a hang (one started near the end of the
     budget may finish past it).
     """
-    import sys
-
     old_interval = sys.getswitchinterval()
     if switch_interval:
         sys.setswitchinterval(switch_interval)
@@ -125,6 +124,7 @@ def run_once(scenario, strategy, max_steps: int) -> Run:
     if runtime.active is not None:
         raise RuntimeError("explore() cannot be nested")
     run = Run(strategy, max_steps)
+    run.root_frame = sys._getframe()
     threads_before = _thread._count()
     runtime.active = run
     main = run.adopt_current("main")

@@ -84,6 +84,7 @@ class Run:
         self.failure: Failure | None = None
         self.aborting = False
         self.threads_made = 0               # Thread objects made in this run, for their default names
+        self.root_frame = None              # the frame that runs the scenario: stack walks stop there
 
     # -- threads -------------------------------------------------------------------------------
     def add_thread(self, name: str, thread, daemon: bool) -> ThreadState:

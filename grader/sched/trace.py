@@ -46,13 +46,16 @@ def _is_check_frame(frame) -> bool:
 
 
 def student_site(frame) -> tuple[str, int] | None:
-    """(file, line) of the innermost frame in the submission, else in the check, else None."""
+    """(file, line) of the innermost frame in the submission, else in the check, else None; within the
+    scenario when a run is active (the frames outside it are the harness's)."""
     fallback = None
-    while frame is not None:
-        name = frame.f_code.co_filename
+    stop = runtime.active.root_frame if runtime.active is not None else None
+    while frame is not None and frame is not stop:
+        code = frame.f_code     # read once: on 3.11 each read raises an audit event
+        name = code.co_filename
         if name in tracked_files:
             return name, frame.f_lineno
-        if fallback is None and _is_check_frame(frame):
+        if fallback is None and _is_user(name) and "__tracebackhide__" not in code.co_varnames:
             fallback = name, frame.f_lineno
         frame = frame.f_back
     return fallback
