@@ -37,16 +37,10 @@ import sys
 
 from grader.sched.aio import explore_async
 from grader.sched.explore import ScheduleFailure, config, explore
-from grader.sched.primitives import AtomicReference, install, loading_submission, tracked_files
+from grader.sched.primitives import AtomicReference, install, loading_submission, tracked_files, tracked_globals
 
 __all__ = ["AtomicReference", "explore", "explore_async", "ScheduleFailure", "configure", "configure_stress", "load_module",
-           "seeds", "track_file"]
-
-
-def track_file(path) -> None:
-    """Give code in this file instruction-level scheduling points."""
-    tracked_files.add(str(path))
-    tracked_files.add(os.path.abspath(path))
+           "seeds"]
 
 
 def configure(seed: int | None = None, base_seed: int = 0, replay: str | None = None) -> None:
@@ -75,9 +69,10 @@ def configure_stress(seconds: float | None, switch_interval: float | None = None
 def load_module(path, name: str):
     """Load a submission fresh from `path` as module `name`, under the scheduler's control."""
     install()
-    track_file(path)
+    tracked_files.update((str(path), os.path.abspath(path)))   # its code gets instruction-level scheduling points
     spec = importlib.util.spec_from_file_location(name, str(path))
     module = importlib.util.module_from_spec(spec)
+    tracked_globals.add(id(module.__dict__))
     sys.modules[name] = module
     with loading_submission():
         spec.loader.exec_module(module)

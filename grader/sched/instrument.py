@@ -12,7 +12,7 @@ import dis
 import sys
 
 from grader.sched import runtime
-from grader.sched.primitives import tracked_files
+from grader.sched.primitives import tracked_files, tracked_globals
 
 _SHARED_NAMES = (
     "LOAD_ATTR", "STORE_ATTR", "DELETE_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR",
@@ -101,11 +101,11 @@ else:
         return tracer
 
     def _global(frame, event, arg):
-        # Called for every Python call in a controlled thread: the module's __file__ rules out most
-        # frames without reading f_code (code that a submission module's globals run, like a
-        # dataclass's generated __init__, is then told apart by its own file name).
-        file = frame.f_globals.get("__file__")
-        if file.__class__ is not str or file not in tracked_files:
+        # Called for every Python call in a controlled thread: the frame's module namespace rules out
+        # most without reading f_code (not its __file__, which the submission could rebind). Code run
+        # with a submission's namespace but from elsewhere, like a dataclass's generated __init__, is
+        # then told apart by its own file name.
+        if id(frame.f_globals) not in tracked_globals:
             return None
         code = frame.f_code
         if code.co_filename in tracked_files:

@@ -30,6 +30,7 @@ _real_perf_counter = time.perf_counter
 
 #: Files whose code is the submission: instruction-level scheduling points, and their locks are controlled.
 tracked_files: set[str] = set()
+tracked_globals: set[int] = set()   # id() of the namespaces of modules loaded by load_module (3.11's tracer)
 
 _tls = threading.local()
 _loading = 0          # > 0 while a submission module executes its top level

@@ -291,6 +291,21 @@ def test_stress_mode_runs_real_threads_for_a_budget(s):
         configure_stress(None)
 
 
+def test_a_submission_that_rebinds_its_file_is_still_scheduled(tmp_path):
+    """3.11's call hook picks the submission's frames by their module namespace, not by __file__."""
+    path = tmp_path / "rebinds.py"
+    path.write_text(
+        "__file__ = '/elsewhere.py'\n\n\n"
+        "class RacyCounter:\n"
+        "    def __init__(self):\n"
+        "        self.value = 0\n\n"
+        "    def increment(self):\n"
+        "        self.value += 1\n"
+    )
+    module = load_module(path, "rebinds")
+    assert failure(counting(module, module.RacyCounter)).kind == "assertion"
+
+
 def test_a_submission_loaded_again_is_instrumented_again():
     """Each check loads the submission fresh; equal code objects must not share instrumentation."""
     for _ in range(3):
