@@ -60,9 +60,10 @@ def seeds(count: int):
 
 
 def configure_stress(seconds: float | None, switch_interval: float | None = None, hang_after: float = 2.0) -> None:
-    """For benchmarks: instead of exploring, run each scenario on real threads again and again for
-    `seconds` (the baseline a user would write), optionally with sys.setswitchinterval(switch_interval);
-    a run still going after `hang_after` seconds counts as a hang. None restores exploring."""
+    """For benchmarks: instead of exploring, run each scenario on real threads (an async one with plain
+    asyncio.run) again and again for `seconds` (the baseline a user would write), optionally with
+    sys.setswitchinterval(switch_interval); a run still going after `hang_after` seconds counts as a
+    hang. None restores exploring."""
     config.update(stress_seconds=seconds, switch_interval=switch_interval, hang_after=hang_after)
 
 

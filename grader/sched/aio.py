@@ -15,7 +15,7 @@ import random
 import sys
 
 from grader.sched import primitives, trace
-from grader.sched.explore import DEFAULT_SCHEDULES, ScheduleFailure, config, replay_line
+from grader.sched.explore import DEFAULT_SCHEDULES, ScheduleFailure, config, replay_line, stress
 from grader.sched.runtime import Failure
 
 DEFAULT_MAX_CALLBACKS = 200_000
@@ -167,6 +167,9 @@ def explore_async(main, *, schedules: int | None = None, max_callbacks: int | No
     """
     __tracebackhide__ = True
     primitives.install()
+    if config["stress_seconds"] is not None:   # the benchmarks' baseline: plain asyncio.run, again and again
+        return stress(lambda: asyncio.run(main()), config["stress_seconds"], config["switch_interval"],
+                      config["hang_after"])
     max_callbacks = max_callbacks or DEFAULT_MAX_CALLBACKS
     base = config["base_seed"]
     failure = run_once_async(main, None, max_callbacks)
