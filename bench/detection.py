@@ -62,7 +62,7 @@ import pytest
 from grader import sched
 from grader.sched.explore import stress_stats
 
-HANG_AFTER = json.loads(os.environ.get("BENCH_HANG_AFTER", "{}"))   # check -> seconds
+HANG_AFTER = json.loads(os.environ["BENCH_HANG_AFTER"])   # check -> seconds, and "*" for any other
 longest = {}
 
 
@@ -70,7 +70,7 @@ def pytest_runtest_setup(item):
     interval = os.environ.get("BENCH_SWITCH_INTERVAL")
     check = item.name.removeprefix("test_")
     sched.configure_stress(float(os.environ["BENCH_STRESS_SECONDS"]), float(interval) if interval else None,
-                           HANG_AFTER.get(check, HANG_AFTER.get("*", 2.0)))
+                           HANG_AFTER.get(check, HANG_AFTER["*"]))
     stress_stats["longest"] = 0.0
 
 
@@ -113,7 +113,7 @@ def ours(problem, bug_path, checks, runs, jobs):
 
 def stress(problem, impl_path, checks, budget, switch_interval, runs, jobs, plugin_dir, hang_after):
     """The same checks on plain threads, each scenario repeated for `budget` seconds, a run counting as
-    hung after hang_after[check] seconds: per run, whether some check failed, the seconds spent up to
+    hung after hang_after[check] (else hang_after["*"]) seconds: per run, whether some check failed, the seconds spent up to
     the first failing check, the names of the failing checks, and each check's longest run (seconds)."""
     def one(i):
         with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +129,7 @@ def stress(problem, impl_path, checks, budget, switch_interval, runs, jobs, plug
                    f"--timeout={budget * 3 + 30 + max(hang_after.values()):g}", "-k", selected, f"--junitxml={xml}",
                    str(problem.checks_file)]
             started = time.perf_counter()
-            limit = sum(budget * 10 + hang_after.get(check, hang_after.get("*", 2.0)) for check in checks) + 120
+            limit = sum(budget * 10 + hang_after.get(check, hang_after["*"]) for check in checks) + 120
             subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, timeout=limit)
             wall = time.perf_counter() - started
             try:
@@ -246,7 +246,7 @@ def main():
         # A baseline that fails the reference on a check cannot tell a bug from a correct solution there.
         # A run counts as hung once it takes twice as long as the reference's slowest run of that scenario
         # (at least HANG_FLOOR): the timeout a user would give a stress test that must not fail a correct solution.
-        baseline_fails_reference, hang_after = {}, {}
+        baseline_fails_reference, hang_after = {}, {"*": HANG_FLOOR}
         if not args.no_baseline:
             checked = sorted({check for bug in problem.bugs for check in bug.caught_by})
             for key, interval in BASELINES:
@@ -279,7 +279,7 @@ def main():
                 for key, interval in BASELINES:
                     base = [(found, spent) for found, spent, _, _ in
                             stress(problem, bug.path, bug.caught_by, budget, interval, baseline_runs, args.jobs,
-                                   plugin_dir, hang_after or {"*": HANG_FLOOR})]
+                                   plugin_dir, hang_after)]
                     for kind in kinds:
                         overall[kind][key] += base
                     cells.append(fmt(*summary(base)))

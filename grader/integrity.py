@@ -142,8 +142,9 @@ def findings(source: bytes, filename: str) -> list[str]:
 
 
 def tampering(notes: list[str]) -> list[str]:
-    """The notes of findings() (all of them: a cap must not hide one) that mean the submission can reach the grader's own state in its process (the
-    modules, frames and objects behind its verdicts): such a file is not run, so it cannot earn points."""
+    """The notes of findings() (all of them: a cap must not hide one) that mean the submission can reach
+    the grader's own state in its process (the modules, frames and objects behind its verdicts): such a
+    file is not run, so it cannot earn points."""
     return [note for note in notes if note.partition(": ")[2] in TAMPERING]
 
 

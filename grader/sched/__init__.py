@@ -36,7 +36,7 @@ import os
 import sys
 
 from grader.sched.aio import explore_async
-from grader.sched.explore import ScheduleFailure, config, explore
+from grader.sched.explore import HANG_AFTER, ScheduleFailure, config, explore
 from grader.sched.primitives import AtomicReference, install, loading_submission, tracked_files, tracked_globals
 
 __all__ = ["AtomicReference", "explore", "explore_async", "ScheduleFailure", "configure", "configure_stress", "load_module",
@@ -59,7 +59,8 @@ def seeds(count: int):
     return range(config["base_seed"], config["base_seed"] + count)
 
 
-def configure_stress(seconds: float | None, switch_interval: float | None = None, hang_after: float = 2.0) -> None:
+def configure_stress(seconds: float | None, switch_interval: float | None = None,
+                     hang_after: float = HANG_AFTER) -> None:
     """For benchmarks: instead of exploring, run each scenario on real threads (an async one with plain
     asyncio.run) again and again for `seconds` (the baseline a user would write), optionally with
     sys.setswitchinterval(switch_interval); a run still going after `hang_after` seconds counts as a

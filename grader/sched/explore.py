@@ -15,9 +15,10 @@ SIZE_BUDGET = 50           # seeds tried at each smaller size after a failure
 SHRINK_BUDGET = 160         # replays spent on removing preemptions from a failing schedule
 BOUND_TRIES = 25            # seeded tries per preemption bound while shrinking
 STOP_GRACE = 5.0            # real seconds an aborted thread gets to unwind
+HANG_AFTER = 2.0            # real seconds a stress run may take before it counts as hung (benchmarks set it)
 
 config = {"seed": None, "base_seed": 0, "replay": "explore(..., seed={seed})",
-          "stress_seconds": None, "switch_interval": None, "hang_after": 2.0}
+          "stress_seconds": None, "switch_interval": None, "hang_after": HANG_AFTER}
 
 
 stress_stats = {"longest": 0.0}   # real seconds of the longest stress run so far (benchmarks reset it)
@@ -67,7 +68,7 @@ def explore(scenario, *, schedules: int | None = None, max_steps: int | None = N
             raise _failure(shrink(body, run, max_steps), seed, shown, count)
 
 
-def stress(scenario, seconds: float, switch_interval: float | None = None, hang_after: float = 2.0) -> int:
+def stress(scenario, seconds: float, switch_interval: float | None = None, hang_after: float = HANG_AFTER) -> int:
     """The baseline a user would write without the scheduler: run scenario() on real threads, again
     and again, for `seconds` of wall time, each run seeing the clock start at 0 as under the
     scheduler. Returns the number of runs; raises ScheduleFailure on the first failure. A run still

@@ -208,7 +208,7 @@ class Thread(_RealThread):
 
 
 def _controlled_body(run, child, body):
-    from grader.sched import instrument, trace
+    from grader.sched import instrument
 
     def controlled_run():
         try:
@@ -297,7 +297,6 @@ def start_new_thread(function, args, kwargs={}):
     """_thread.start_new_thread: a thread the scheduler cannot control fails the run."""
     run, st = controlled_state()
     if run is not None:
-        from grader.sched import trace
         site = trace.student_site(sys._getframe(1))
         place = f" at {trace.where(*site)}" if site else ""
         run.fail(runtime.Failure(

@@ -40,9 +40,10 @@ def _is_user(filename: str) -> bool:
     return filename in tracked_files or not filename.startswith(_HARNESS_DIRS)
 
 
-def _is_check_frame(frame) -> bool:
-    """A frame of the check's own code, not a helper marked with __tracebackhide__."""
-    return _is_user(frame.f_code.co_filename) and "__tracebackhide__" not in frame.f_code.co_varnames
+def _is_check_code(code) -> bool:
+    """Code of the check's own, not a helper marked with __tracebackhide__. (Callers read a frame's
+    f_code once and pass it: on 3.11 each read raises an audit event.)"""
+    return _is_user(code.co_filename) and "__tracebackhide__" not in code.co_varnames
 
 
 def student_site(frame) -> tuple[str, int] | None:
@@ -51,11 +52,11 @@ def student_site(frame) -> tuple[str, int] | None:
     fallback = None
     stop = runtime.active.root_frame if runtime.active is not None else None
     while frame is not None and frame is not stop:
-        code = frame.f_code     # read once: on 3.11 each read raises an audit event
+        code = frame.f_code
         name = code.co_filename
         if name in tracked_files:
             return name, frame.f_lineno
-        if fallback is None and _is_user(name) and "__tracebackhide__" not in code.co_varnames:
+        if fallback is None and _is_check_code(code):
             fallback = name, frame.f_lineno
         frame = frame.f_back
     return fallback
@@ -66,8 +67,9 @@ def _blocked_frames(st: ThreadState):
     frame = sys._current_frames().get(st.ident)
     inner = None
     while frame is not None:
-        name = frame.f_code.co_filename
-        if name in tracked_files or _is_check_frame(frame):
+        code = frame.f_code
+        name = code.co_filename
+        if name in tracked_files or _is_check_code(code):
             op = _OPERATIONS.get(inner.f_code.co_qualname, inner.f_code.co_qualname + "()") if inner else None
             return (name, frame.f_lineno), op
         if not name.startswith(os.path.dirname(__file__)):
