@@ -6,7 +6,9 @@
     outcome = attempt(lambda: buf.get(timeout=0.05))      # ("raised", TimeoutError(...))
     assert raised(outcome, TimeoutError), f"get() on an empty buffer {said(impl, outcome)}"
 
-They work the same under `grader.sched.explore` and on real threads.
+They work the same under `grader.sched.explore` and on real threads. Compare only plain values:
+
+    assert plain(counter.value, "value") == 11, ...     # an int subclass whose __eq__ says True fails here
 """
 import os
 import threading
@@ -76,3 +78,44 @@ def said(impl, outcome):
     """An outcome in the student's terms: `returned None`, `raised TimeoutError: ... (bounded_buffer.py:40)`."""
     how, what = outcome
     return f"returned {what!r}" if how == "returned" else describe_error(impl, what, name_call=False)
+
+
+_PLAIN = (int, float, complex, str, bytes, bool, type(None))
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def plain(value, what="the value"):
+    """`value` itself if it is a plain builtin value: an int, float, str, bytes, bool or None, or a list, tuple,
+    dict, set or frozenset of such values (exactly those types, not subclasses). Anything else fails the check:
+    a subclass or a proxy could answer ==, len() or iteration with whatever makes a check pass. Nothing of
+    the submission's runs here (no __eq__, __len__, __iter__ or __repr__ of its objects).
+
+    `what` names the value in the message: `value returned an int subclass (Liar); return a plain int`.
+    """
+    __tracebackhide__ = True
+    problem = _not_plain(value, what)
+    if problem is not None:
+        raise AssertionError(problem)
+    return value
+
+
+def _not_plain(value, what: str, depth: int = 0) -> str | None:
+    kind = type(value)
+    if kind in _PLAIN:
+        return None
+    if kind in _CONTAINERS and depth < 20:
+        items = [*value.keys(), *value.values()] if kind is dict else value
+        for item in items:
+            problem = _not_plain(item, f"a value in {what}", depth + 1)
+            if problem is not None:
+                return problem
+        return None
+    for base in (*_PLAIN, *_CONTAINERS):
+        if isinstance(value, base):
+            name = base.__name__
+            return f"{what} is {_a(name)} {name} subclass ({kind.__qualname__}), not a plain {name}: return a plain {name}"
+    return f"{what} is {_a(kind.__qualname__)} {kind.__qualname__}, not a plain value (an int, a str, a list, ...)"
+
+
+def _a(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from grader.checking import describe_error, run_threads
+from grader.checking import describe_error, plain, run_threads
 from grader.sched import explore
 
 
@@ -18,15 +18,17 @@ from grader.sched import explore
 @pytest.mark.points(1)
 def test_increment_returns_new_value(impl):
     """increment(by) adds by and returns the value right after its own addition."""
-    counter = impl.Counter()
-    assert counter.value == 0, f"Counter().value is {counter.value!r}; expected 0"
+    value = plain(impl.Counter().value, "Counter().value")
+    assert value == 0, f"Counter().value is {value!r}; expected 0"
     counter = impl.Counter(10)
-    assert counter.value == 10, f"Counter(10).value is {counter.value!r}; expected 10"
-    seen = [counter.increment(), counter.increment(5), counter.increment(by=-3)]
+    value = plain(counter.value, "Counter(10).value")
+    assert value == 10, f"Counter(10).value is {value!r}; expected 10"
+    seen = plain([counter.increment(), counter.increment(5), counter.increment(by=-3)], "what increment() returned")
     assert seen == [11, 16, 13], (
         f"on Counter(10), increment(), increment(5), increment(by=-3) returned {seen}; expected [11, 16, 13]"
     )
-    assert counter.value == 13, f"after those increments value is {counter.value!r}; expected 13"
+    value = plain(counter.value, "value")
+    assert value == 13, f"after those increments value is {value!r}; expected 13"
 
 
 @pytest.mark.points(1)
@@ -35,14 +37,16 @@ def test_compare_and_set_semantics(impl):
     """compare_and_set(expected, new) sets new and returns True exactly when the value equals expected."""
     counter = impl.Counter(1000)
     counter.increment(500)
-    ok = counter.compare_and_set(1500, 7)
-    assert ok is True and counter.value == 7, (
-        f"on a counter at 1500, compare_and_set(1500, 7) returned {ok!r} and left the value at {counter.value!r}; "
+    ok = plain(counter.compare_and_set(1500, 7), "what compare_and_set() returned")
+    value = plain(counter.value, "value")
+    assert ok is True and value == 7, (
+        f"on a counter at 1500, compare_and_set(1500, 7) returned {ok!r} and left the value at {value!r}; "
         "expected True and 7"
     )
-    ok = counter.compare_and_set(1500, 9)
-    assert ok is False and counter.value == 7, (
-        f"on a counter at 7, compare_and_set(1500, 9) returned {ok!r} and left the value at {counter.value!r}; "
+    ok = plain(counter.compare_and_set(1500, 9), "what compare_and_set() returned")
+    value = plain(counter.value, "value")
+    assert ok is False and value == 7, (
+        f"on a counter at 7, compare_and_set(1500, 9) returned {ok!r} and left the value at {value!r}; "
         "expected False and 7 (unchanged)"
     )
 
@@ -60,9 +64,10 @@ def test_no_lost_update(impl):
             "incrementer-0": lambda: counter.increment(1),
             "incrementer-1": lambda: counter.increment(10),
         })
-        assert counter.value == 11, (
+        value = plain(counter.value, "value")
+        assert value == 11, (
             f"on Counter(0), incrementer-0 called increment(1) and incrementer-1 called increment(10); "
-            f"value is {counter.value}, expected 11"
+            f"value is {value}, expected 11"
         )
     explore(scenario)
 
@@ -78,7 +83,7 @@ def test_increment_returns_unique_values(impl):
             "incrementer-0": lambda: returned.update({"incrementer-0": counter.increment()}),
             "incrementer-1": lambda: returned.update({"incrementer-1": counter.increment()}),
         })
-        got = sorted(returned.values())
+        got = sorted(plain(list(returned.values()), "what increment() returned"))
         assert got == [1, 2], (
             f"on Counter(0), 2 threads each called increment() once and got back {returned}; "
             "expected 1 and 2, one each"
@@ -97,14 +102,16 @@ def test_compare_and_set_is_atomic(impl):
             "cas-0": lambda: results.update({"cas-0": counter.compare_and_set(0, 1)}),
             "cas-1": lambda: results.update({"cas-1": counter.compare_and_set(0, 2)}),
         })
+        plain(results, "what compare_and_set() returned")
+        value = plain(counter.value, "value")
         winners = [name for name, ok in results.items() if ok is True]
         assert len(winners) == 1, (
             f"on Counter(0), cas-0 called compare_and_set(0, 1) and cas-1 called compare_and_set(0, 2); "
-            f"they returned {results} and the value is {counter.value}; expected exactly one to return True"
+            f"they returned {results} and the value is {value}; expected exactly one to return True"
         )
         expected = {"cas-0": 1, "cas-1": 2}[winners[0]]
-        assert counter.value == expected, (
-            f"{winners[0]} won compare_and_set, so the value should be {expected}; it is {counter.value}"
+        assert value == expected, (
+            f"{winners[0]} won compare_and_set, so the value should be {expected}; it is {value}"
         )
     explore(scenario)
 
@@ -120,7 +127,8 @@ def test_compare_and_set_atomic_with_increment(impl):
             "incrementer": lambda: results.update({"increment": counter.increment()}),
             "cas": lambda: results.update({"compare_and_set": counter.compare_and_set(0, 10)}),
         })
-        seen = (results["increment"], results["compare_and_set"], counter.value)
+        seen = plain((results["increment"], results["compare_and_set"], counter.value),
+                     "what increment() and compare_and_set() returned, and value")
         assert seen in [(1, False, 1), (11, True, 11)], (
             f"on Counter(0), incrementer called increment() and got {seen[0]}, cas called compare_and_set(0, 10) "
             f"and got {seen[1]}; the value is {seen[2]}. Expected increment first (1, False, value 1) "
@@ -161,11 +169,12 @@ def test_stress_real_threads(impl):
     assert not running, f"threads still running after {STRESS_TIMEOUT} s: {', '.join(running)}"
     assert not errors, "\n".join(f"{name}: {describe_error(impl, exc)}" for name, exc in errors.items())
     total = STRESS_THREADS * STRESS_INCREMENTS
-    assert counter.value == total, (
+    value = plain(counter.value, "value")
+    assert value == total, (
         f"{STRESS_THREADS} threads each called increment() {STRESS_INCREMENTS} times; "
-        f"value is {counter.value}, expected {total}"
+        f"value is {value}, expected {total}"
     )
-    got = sorted(v for mine in returned for v in mine)
+    got = sorted(plain([v for mine in returned for v in mine], "what increment() returned"))
     expected = list(range(1, total + 1))
     if got != expected:
         problems = {
