@@ -14,6 +14,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.policy import Rules
+
 __all__ = ["GraderError", "ProblemError", "Check", "Bug", "Problem", "root", "slugs", "load", "load_all"]
 
 
@@ -60,6 +62,14 @@ class Problem:
     checks: tuple[Check, ...]
     reference: Path | None
     bugs: tuple[Bug, ...]
+    allowed_imports: tuple[str, ...] = ()  # modules or single names beyond grader.policy's default set
+    forbidden: tuple[str, ...] = ()  # modules or names this problem's submissions may not use
+    source_policy: str = "on"  # "off" only in the project's own tests of the OS sandbox
+
+    @property
+    def rules(self):
+        """The source allowlist of this problem's submissions (grader.policy.Rules)."""
+        return Rules.of(self.allowed_imports, self.forbidden, enforced=self.source_policy == "on")
 
     @property
     def readme(self) -> Path:
@@ -138,6 +148,15 @@ _KEYS = {
     "difficulty": (lambda v: type(v) is int and 1 <= v <= 3, "an integer from 1 to 3"),
     "time_limit": (lambda v: type(v) in (int, float) and v > 0, "a positive number of seconds"),
 }
+# optional keys: key -> (check, what the value must be, default)
+_NAMES = (lambda v: isinstance(v, list) and all(isinstance(n, str) and _DOTTED.fullmatch(n) for n in v),
+          "a list of dotted names (modules or module.name)")
+_OPTIONAL = {
+    "allowed_imports": (*_NAMES, []),
+    "forbidden": (*_NAMES, []),
+    "source_policy": (lambda v: v in ("on", "off"), '"on" or "off" (off: only for tests of the sandbox)', "on"),
+}
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def _load(base: Path, slug: str) -> Problem:
@@ -157,6 +176,9 @@ def _load(base: Path, slug: str) -> Problem:
         topics=tuple(meta["topics"]),
         difficulty=meta["difficulty"],
         time_limit=float(meta["time_limit"]),
+        allowed_imports=tuple(meta["allowed_imports"]),
+        forbidden=tuple(meta["forbidden"]),
+        source_policy=meta["source_policy"],
         folder=folder,
         checks=checks,
         reference=reference if reference.is_file() else None,
@@ -178,11 +200,15 @@ def _read_toml(base: Path, path: Path) -> dict:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ProblemError(f"{name}: not valid TOML: {exc}") from None
     for key in meta:
-        if key not in _KEYS:
-            raise ProblemError(f"{name}: unknown key {key!r} (known: {', '.join(_KEYS)})")
+        if key not in _KEYS and key not in _OPTIONAL:
+            raise ProblemError(f"{name}: unknown key {key!r} (known: {', '.join([*_KEYS, *_OPTIONAL])})")
     for key, (valid, expected) in _KEYS.items():
         if key not in meta:
             raise ProblemError(f"{name}: missing key {key!r}")
+        if not valid(meta[key]):
+            raise ProblemError(f"{name}: key {key!r} must be {expected}, not {meta[key]!r}")
+    for key, (valid, expected, default) in _OPTIONAL.items():
+        meta.setdefault(key, default)
         if not valid(meta[key]):
             raise ProblemError(f"{name}: key {key!r} must be {expected}, not {meta[key]!r}")
     return meta

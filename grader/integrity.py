@@ -1,14 +1,14 @@
-"""What has no place in an exercise: an AST scan of the submission (in the grader) and a guard in the test
-process (an audit hook and an import filter).
+"""Defence in depth inside the test process: an audit hook, an import filter and a seal on loaded modules.
 
-Both mark a report "needs review" with the line, e.g. `tally.py:3: uses ctypes`; neither changes a score.
-The guard also refuses, for all code in the test process, what would reach beyond the grading: reading files
-outside the Python installation, the grader package, the scratch directory and (until the checks are
-collected) the harness directory; writing outside the scratch directory; starting programs; network traffic
-to anything but loopback; signalling processes outside the run; adding audit hooks. The submission itself
-may not import the grader's own modules. All of this is a layer, not a wall: code in the same process can
-get around it (ctypes can do anything), which is why the runner also isolates the process and the scan flags
-the ways around.
+The walls are elsewhere: grader.policy refuses, before anything runs, a source that steps outside what an
+exercise needs, and grader.sandbox isolates the test process by the operating system. This guard is the
+layer between, for what gets past the one and must not depend on the other. It refuses, for all code in the
+test process, what would reach beyond the grading: reading files outside the Python installation, the grader
+package, the scratch directory and (until the checks are collected) the harness directory; writing outside
+the scratch directory; starting programs; network traffic to anything but loopback; signalling processes
+outside the run; adding audit hooks. The submission may not import the grader's own modules nor change the
+modules loaded before it. Each refusal is a "needs review" note with the line (`tally.py:7: tried to write
+'/tmp/x' (refused)`). Code in the same process can get around all of this (audit hooks are not a sandbox).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import types
 from _thread import get_ident as _get_ident
 from pathlib import Path
 
-__all__ = ["REFUSED_MODULES", "ALLOWED_IMPORTS", "MAX_NOTES", "scan", "Guard"]
+__all__ = ["REFUSED_MODULES", "ALLOWED_IMPORTS", "MAX_NOTES", "Guard"]
 
 #: The grader's own modules: a submission importing them is refused.
 REFUSED_MODULES = frozenset({"grader", "pytest", "_pytest", "pluggy", "hypothesis", "_hypothesis_pytestplugin",
@@ -34,144 +34,9 @@ REFUSED_MODULES = frozenset({"grader", "pytest", "_pytest", "pluggy", "hypothesi
 ALLOWED_IMPORTS = {"grader.sched": frozenset({"AtomicReference"})}
 MAX_NOTES = 20
 
-_GRADER = "imports the grader's own modules"
 _FRAMES = "reads the call stack"
 _OBJECTS = "walks the interpreter's objects"
-_INTERNALS = "reaches into function or frame internals"
 _PROCESSES = "starts processes"
-_DYNAMIC = "reads a module's attributes by a name built at run time"
-
-# import name -> what it means
-_MODULES = {
-    "ctypes": "uses ctypes", "signal": "uses signal (the grader's time limits use signals)",
-    "importlib": "uses importlib", "builtins": "imports builtins", "subprocess": _PROCESSES,
-    "multiprocessing": _PROCESSES, "socket": "uses the network", "urllib": "uses the network",
-    "http": "uses the network", **{name: _GRADER for name in REFUSED_MODULES},
-}
-# dotted name (through import aliases) -> what it means
-_NAMES = {
-    "gc.get_objects": _OBJECTS, "gc.get_referrers": _OBJECTS, "gc.get_referents": _OBJECTS,
-    "sys._getframe": _FRAMES, "sys._current_frames": _FRAMES, "inspect.currentframe": _FRAMES,
-    "inspect.stack": _FRAMES, "sys.modules": "touches sys.modules", "sys.argv": "reads the grader's command line",
-    "sys.settrace": "installs a tracer", "sys.setprofile": "installs a tracer",
-    "threading.settrace": "installs a tracer",
-    "sys.monitoring": "installs a tracer", "sys.addaudithook": "adds an audit hook",
-    "os._exit": "calls os._exit", "os.kill": "signals processes", "os.killpg": "signals processes",
-    "os.getppid": "looks up the grader's process", "os.fork": _PROCESSES, "os.system": _PROCESSES,
-    "os.execv": _PROCESSES, "os.execvp": _PROCESSES, "os.execl": _PROCESSES, "os.posix_spawn": _PROCESSES,
-}
-# attribute or name, whatever it is read from -> what it means
-_ATTRIBUTES = {
-    "__closure__": _INTERNALS, "__globals__": _INTERNALS, "__code__": _INTERNALS, "__builtins__": _INTERNALS,
-    "__subclasses__": _INTERNALS, "tb_frame": _INTERNALS, "f_back": _INTERNALS, "f_globals": _INTERNALS,
-    "f_locals": _INTERNALS, "gi_frame": _INTERNALS, "cr_frame": _INTERNALS, "__import__": "calls __import__",
-}
-_CALLS = {"exec": "runs code built at run time (exec)", "eval": "runs code built at run time (eval)",
-          "compile": "runs code built at run time (compile)"}
-#: What scan() may find that reaches into the interpreter (see tampering()); the other findings are for review
-#: only, as the guard refuses what they would do (processes, signals, the network, files).
-TAMPERING = frozenset({
-    _FRAMES, _OBJECTS, _INTERNALS, _DYNAMIC, "touches sys.modules", "uses ctypes", "uses importlib",
-    "imports builtins", "calls __import__", "installs a tracer", "adds an audit hook", *_CALLS.values(),
-})
-# strings naming the above, as in getattr(sys, "_getframe")
-_STRINGS = {**{name.rpartition(".")[2]: what for name, what in _NAMES.items()
-               if name.rpartition(".")[2].startswith(("_", "get_"))}, **_ATTRIBUTES, "modules": "touches sys.modules"}
-_MODULE_DICT = frozenset({"__dict__", "__getattribute__"})  # a module's namespace, by another door
-
-
-def scan(source: bytes, filename: str) -> list[str]:
-    """Review notes for the submission's source, at most MAX_NOTES of them (see findings())."""
-    return capped(findings(source, filename))
-
-
-def findings(source: bytes, filename: str) -> list[str]:
-    """Every review note for the submission's source: `tally.py:3: uses ctypes`, one per line and kind, by line.
-
-    A file that does not parse gets no notes (its import fails and says why).
-    """
-    try:
-        tree = ast.parse(source, filename=filename)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
-    aliases: dict[str, str] = {}  # local name -> dotted name it stands for
-    found: dict[tuple[int, str], None] = {}
-    bound = set()  # names the file defines itself: its own `compile` is not the builtin
-    modules = set()  # names that `import` statements bind to modules
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg) or (isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)):
-            bound.add(node.arg if isinstance(node, ast.arg) else node.id)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                modules.add((alias.asname or alias.name).partition(".")[0])
-                aliases[(alias.asname or alias.name).partition(".")[0]] = (
-                    alias.name if alias.asname else alias.name.partition(".")[0])
-                _add_module(found, node.lineno, alias.name)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            if not {alias.name for alias in node.names} <= ALLOWED_IMPORTS.get(node.module, frozenset()):
-                _add_module(found, node.lineno, node.module)
-            for alias in node.names:
-                dotted = f"{node.module}.{alias.name}"
-                aliases[alias.asname or alias.name] = dotted
-                if dotted in _NAMES:
-                    found[(node.lineno, _NAMES[dotted])] = None
-    for node in ast.walk(tree):
-        what = None
-        if isinstance(node, ast.Attribute):
-            what = _ATTRIBUTES.get(node.attr) or _NAMES.get(_dotted(node, aliases) or "")
-            if what is None and node.attr in _MODULE_DICT and isinstance(node.value, ast.Name) \
-                    and node.value.id in modules:
-                what = _DYNAMIC
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id in ("getattr", "vars", "setattr", "delattr") and node.args \
-                and isinstance(node.args[0], ast.Name) and node.args[0].id in modules \
-                and (node.func.id == "vars" or len(node.args) < 2 or not isinstance(node.args[1], ast.Constant)):
-            what = _DYNAMIC
-        elif isinstance(node, ast.Name):
-            what = _ATTRIBUTES.get(node.id) or _NAMES.get(aliases.get(node.id, ""))
-            if what is None and node.id in _CALLS and node.id not in aliases and node.id not in bound:
-                what = _CALLS[node.id]
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            what = _STRINGS.get(node.value)
-        if what is not None:
-            found[(node.lineno, what)] = None
-    name = Path(filename).name
-    return [f"{name}:{line}: {what}" for line, what in sorted(found)]
-
-
-def tampering(notes: list[str]) -> list[str]:
-    """The notes of findings() (all of them: a cap must not hide one) that mean the submission can reach
-    the grader's own state in its process (the modules, frames and objects behind its verdicts): such a
-    file is not run, so it cannot earn points."""
-    return [note for note in notes if note.partition(": ")[2] in TAMPERING]
-
-
-def _add_module(found: dict, line: int, module: str) -> None:
-    what = _MODULES.get(module.partition(".")[0])
-    if what is not None:
-        found[(line, what)] = None
-
-
-def _dotted(node: ast.Attribute, aliases: dict[str, str]) -> str | None:
-    """`sys._getframe` for `sys._getframe` or `s._getframe` after `import sys as s`; None if not a plain chain."""
-    parts = [node.attr]
-    value = node.value
-    while isinstance(value, ast.Attribute):
-        parts.append(value.attr)
-        value = value.value
-    if not isinstance(value, ast.Name):
-        return None
-    parts.append(aliases.get(value.id, value.id))
-    return ".".join(reversed(parts))
-
-
-def capped(notes: list[str]) -> list[str]:
-    """`notes`, or their first MAX_NOTES - 1 and a line saying how many more there are."""
-    if len(notes) <= MAX_NOTES:
-        return notes
-    return notes[: MAX_NOTES - 1] + [f"... and {len(notes) - MAX_NOTES + 1} more"]
 
 
 # -- the guard, in the test process ------------------------------------------------------------------------
@@ -291,13 +156,18 @@ class Guard:
     def _refuse_change(self, owner: str, name: str) -> None:
         self._refuse(f"change {owner}.{name}: a submission may change only its own module and classes")
 
-    def close_harness(self) -> None:
-        """The checks are collected: from now on the harness directory cannot be read.
-
-        Its files already read stay in linecache, so tracebacks through the checks still show their lines.
-        """
+    def close_harness(self, hidden: set[str]) -> None:
+        """The checks are collected: from now on the harness directory cannot be read (and the runner removes
+        the checks' file). linecache keeps the checks' lines, which tracebacks and Hypothesis (whose fixed
+        seeds come from a check's source) read, except those of the hidden checks `hidden` (function names),
+        which become blank lines: a hidden check's code must not reach a message or a printed stack."""
+        for path in list(linecache.cache):
+            if isinstance(path, str) and os.path.realpath(path).startswith(self.harness):
+                del linecache.cache[path]
         for path in map(str, Path(self.harness).glob("*.py")):
             lines = linecache.getlines(path)
+            for first, last in _spans(lines, hidden):
+                lines[first:last] = ["\n"] * (last - first)
             if lines:  # an entry without a modification time is never checked against the disk again
                 linecache.cache[path] = (sum(map(len, lines)), None, lines, path)
         self.harness_open = False
@@ -371,11 +241,11 @@ class Guard:
         if path is None or isinstance(path, int):
             return
         try:
-            real = os.path.realpath(os.fsdecode(path))
+            real = os.path.realpath(os.fsdecode(path)).rstrip(os.sep) + os.sep  # a folder as its own prefix
         except (TypeError, ValueError):  # not a path at all: open() itself says so
             return
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(flags & _WRITE_FLAGS)
-        if real in _DEVICES or real.startswith(self.scratch):
+        if real.rstrip(os.sep) in _DEVICES or real.startswith(self.scratch):
             return
         if writing:
             self._refuse(f"write {_text(path)}: only files in the working directory may be written")
@@ -459,6 +329,17 @@ class Guard:
 
 _MISSING = object()
 _CLASS_CACHES = frozenset({"__abstractmethods__", "_abc_impl", "__parameters__"})  # may change on their own
+
+
+def _spans(lines: list[str], functions: set[str]) -> list[tuple[int, int]]:
+    """(first, past-last) line indexes of the top-level functions named in `functions`, decorators included."""
+    try:
+        tree = ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        return [(0, len(lines))] if functions else []  # cannot tell which lines: keep none
+    return [(min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1, node.end_lineno)
+            for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.name in functions]
 
 
 def _only(module, name: str, names) -> types.ModuleType:

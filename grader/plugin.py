@@ -46,10 +46,14 @@ def pytest_addoption(parser):
     group.addoption("--impl", default=None, help="the implementation under test (a .py file)")
     group.addoption("--result-fd", type=int, default=None, help="pipe to stream signed results to")
     group.addoption("--nonce-fd", type=int, default=None, help="pipe holding the result signing key")
+    group.addoption("--go-fd", type=int, default=None,
+                    help="pipe the runner writes to once it has taken the checks' file away")
     group.addoption("--grader-seed", type=int, default=None, help="replay exactly this schedule seed")
     group.addoption("--grader-base-seed", type=int, default=0, help="first schedule seed to explore")
     group.addoption("--grader-replay", default=None, help="the command that regrades this file, for Replay: lines")
     group.addoption("--grader-limits", default=None, help="JSON {check: seconds}: each check's time limit")
+    group.addoption("--grader-hidden", action="append", default=[],
+                    help="a hidden check, whose lines the submission must not see (repeatable)")
     group.addoption("--grader-private", action="append", default=[],
                     help="a folder the submission may not read, even if it is on sys.path (repeatable)")
 
@@ -62,6 +66,7 @@ def pytest_configure(config):
     if nonce_fd is not None:
         _state["key"] = _read_nonce(nonce_fd)
     _state["fd"] = config.getoption("result_fd")
+    _state["go"] = config.getoption("go_fd")
     impl = config.getoption("impl")
     _state["impl"] = str(Path(impl).resolve()) if impl else None
     _state["timeout"] = config.getoption("timeout", None)
@@ -95,6 +100,18 @@ def _read_nonce(fd: int) -> bytes:
     finally:
         os.close(fd)
     return bytes.fromhex(data.decode("ascii"))
+
+
+def _wait_for_go() -> None:
+    """Block until the runner has removed the checks' file (it answers `begin` of the import on --go-fd)."""
+    fd = _state.get("go")
+    if fd is None:
+        return
+    try:
+        os.read(fd, 1)
+    finally:
+        os.close(fd)
+        _state["go"] = None
 
 
 def _send(record: dict) -> None:
@@ -202,12 +219,13 @@ def pytest_collection_modifyitems(session, config, items):
             item.add_marker(pytest.mark.timeout(_state["limits"][name]))
     _state["pending"] = dict(_state["items"])
     if _state["guard"] is not None:
-        _state["guard"].close_harness()
+        _state["guard"].close_harness({f"test_{name}" for name in config.getoption("grader_hidden")})
         _state["guard"].seal()
     path = _state["impl"]
     if path is None:
         return
     _send({"kind": "begin", "check": None})  # the import is running
+    _wait_for_go()
     try:
         unload(load_impl(path))
     except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are failures too

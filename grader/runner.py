@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 
-from grader import calibration, integrity, sandbox
+from grader import calibration, integrity, policy, sandbox
 from grader.catalog import GraderError, Problem
 from grader.report import CheckResult, Report
 
@@ -58,23 +58,27 @@ timeout_disable_debugger_detection = true
 _IMPORT = object()  # "the import of the submission was running"
 
 
-def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: int = 0, only=None,
-          replay: str | None = None, on_result=None) -> Report:
+def grade(problem: Problem, impl_path, *, source: bytes | None = None, seed: int | None = None,
+          base_seed: int = 0, only=None, replay: str | None = None, on_result=None) -> Report:
     """Grade the file `impl_path` against `problem`'s checks (all, or the names in `only`).
 
+    `source` is the file's content when the caller has read it already (it is then not read again).
     `seed` replays exactly one schedule; `base_seed` is the first seed the scheduler explores.
     `replay` is the command that regrades this file (`grader test counter`), for failures' Replay: lines.
     `on_result(name, passed)` is called as each check's signed result arrives (for progress lines).
     Raises GraderError if the file does not exist or `only` names an unknown check.
     """
     impl = Path(impl_path)
-    if not impl.is_file():
-        raise GraderError(f"no such file: {impl_path}")
+    if source is None:
+        if not impl.is_file():
+            raise GraderError(f"no such file: {impl_path}")
+        with open(impl, "rb") as file:  # read once, at most one byte past the limit
+            source = file.read(MAX_SUBMISSION + 1)
     if isinstance(only, str):
         only = [only]
     names = [problem.check(name).name for name in only] if only else [check.name for check in problem.checks]
     check_limits, timing = calibration.check_limits(problem, lambda: _time_reference(problem))
-    return _grade(problem, impl, names, check_limits, timing, seed=seed, base_seed=base_seed,
+    return _grade(problem, impl, source, names, check_limits, timing, seed=seed, base_seed=base_seed,
                   targeted=bool(only), replay=replay, on_result=on_result)
 
 
@@ -88,13 +92,14 @@ def _time_reference(problem: Problem) -> dict[str, float]:
     """Seconds per check of the reference, for the checks it passes, graded with generous limits."""
     names = [check.name for check in problem.checks]
     limits = {name: max(CALIBRATION_LIMIT, problem.time_limit) for name in names}
-    result = _grade(problem, problem.reference, names, limits, {"calibration": "this run times the reference"})
+    result = _grade(problem, problem.reference, problem.reference.read_bytes(), names, limits,
+                    {"calibration": "this run times the reference"})
     return {check.name: round(check.duration, 4) for check in result.checks
             if check.passed and check.duration is not None}
 
 
-def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, timing: dict, *, seed=None,
-           base_seed: int = 0, targeted: bool = False, replay=None, on_result=None) -> Report:
+def _grade(problem: Problem, impl: Path, source: bytes, names: list[str], check_limits: dict, timing: dict, *,
+           seed=None, base_seed: int = 0, targeted: bool = False, replay=None, on_result=None) -> Report:
     floor = problem.time_limit
     plan = sandbox.plan()
     wall = sum(check_limits[name] for name in names) + floor + STARTUP_SLACK
@@ -107,27 +112,22 @@ def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, t
         "memory_bytes": MEMORY_LIMIT,
         "file_size_bytes": FILE_SIZE_LIMIT,
         "open_files": OPEN_FILES_LIMIT,
-        "processes": sandbox.PROCESS_LIMIT if plan.own_uid else "not limited",
+        "processes": sandbox.PROCESS_LIMIT if plan.own_uid or plan.cgroup else "not limited",
         "submission_bytes": MAX_SUBMISSION,
-        "sandbox": {"user": plan.user, "pid_namespace": plan.namespace},
+        "sandbox": plan.describe(),
     }
-    size = impl.stat().st_size
-    source = impl.read_bytes() if size <= MAX_SUBMISSION else b""
-    refused = _unreadable(problem.slug, size, source)
-    found = [] if refused else integrity.findings(source, f"{problem.slug}.py")
-    review = integrity.capped(found)
+    size = impl.stat().st_size if len(source) > MAX_SUBMISSION and impl.is_file() else len(source)
+    refused = _unreadable(problem.slug, source, size)
     if refused:
-        return _report(problem, impl, names, _NotRun(refused), limits, review, "")
-    tampering = integrity.tampering(found)
-    if tampering:
-        shown = "; ".join(tampering[:3]) + (f"; and {len(tampering) - 3} more" if len(tampering) > 3 else "")
-        reason = (f"{problem.slug}.py reaches into the interpreter or the grader ({shown}), which a submission "
-                  "may not do: remove that code and grade again")
-        return _report(problem, impl, names, _NotRun(reason, imports=False), limits, review, "")
+        return _report(problem, impl, names, _NotRun(refused), limits, [], "")
+    found = policy.violations(source, f"{problem.slug}.py", problem.rules)
+    if found:
+        shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+        reason = (f"{problem.slug}.py uses what a submission may not use ({shown}): change that and grade again "
+                  "(README.md, Allowed, says what this problem allows)")
+        return _report(problem, impl, names, _NotRun(reason, imports=False), limits, list(found), "")
     with tempfile.TemporaryDirectory(prefix="grader-scratch-", ignore_cleanup_errors=True) as scratch, \
             tempfile.TemporaryDirectory(prefix="grader-harness-", ignore_cleanup_errors=True) as harness:
-        impl_copy = Path(scratch) / f"{problem.slug}.py"
-        impl_copy.write_bytes(source)
         checks_copy = Path(harness) / problem.checks_file.name
         shutil.copyfile(problem.checks_file, checks_copy)
         ini = Path(harness) / "pytest.ini"
@@ -137,10 +137,16 @@ def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, t
         (lib / "grader").symlink_to(Path(__file__).resolve().parent, target_is_directory=True)
         for path in (harness, lib, checks_copy, ini):  # readable by the child's own uid; never writable by it
             os.chmod(path, 0o755 if Path(path).is_dir() else 0o644)
-        targets = [f"{checks_copy}::test_{name}" for name in names] if targeted else [str(checks_copy)]
-        options = [f"--timeout={floor:g}", "--impl", str(impl_copy), "--grader-base-seed", str(base_seed),
+        scratch_in, checks_in = sandbox.inside(plan, Path(scratch), Path(harness))
+        impl_in = f"{scratch_in}/{problem.slug}.py"
+        checks_file_in = f"{checks_in}/{checks_copy.name}"
+        targets = [f"{checks_file_in}::test_{name}" for name in names] if targeted else [checks_file_in]
+        options = [f"--timeout={floor:g}", "--impl", impl_in, "--grader-base-seed", str(base_seed),
                    "--grader-limits", json.dumps(limits["check_limits"]),
                    "--grader-private", str(problem.folder.parent.parent)]  # problems/ and solutions/
+        for check in problem.checks:
+            if check.hidden:
+                options += ["--grader-hidden", check.name]
         if seed is not None:
             options += ["--grader-seed", str(seed)]
         if replay:
@@ -148,27 +154,29 @@ def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, t
         cmd = [
             sys.executable, "-s", "-P", "-m", "pytest",
             "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.plugin",
-            "-p", "no:cacheprovider", "-c", str(ini), "--rootdir", harness, "--confcutdir", harness,
-            "-q", "--tb=short", "--show-capture=no", "--color=no", *options, *targets,
+            "-p", "no:cacheprovider", "-c", f"{checks_in}/pytest.ini", "--rootdir", checks_in, "--confcutdir",
+            checks_in, "-q", "--tb=short", "--show-capture=no", "--color=no", *options, *targets,
         ]
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": scratch,
-            "TMPDIR": scratch,
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin") if plan.level != "namespaces" else "/usr/bin:/bin",
+            "HOME": scratch_in,
+            "TMPDIR": "/tmp" if plan.level == "namespaces" else scratch_in,
             "LANG": "C.UTF-8",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "PYTHONPATH": str(lib),
+            "PYTHONPATH": f"{checks_in}/lib",
         }
-        run = _Run(cmd, scratch, env, names, check_limits, floor, wall, plan, [scratch, str(impl_copy)], on_result)
-        shown_as = (str(impl_copy.resolve()), scratch, harness)
-    return _report(problem, impl, names, run, limits, review, shown_as)
+        run = _Run(cmd, env, names, check_limits, floor, wall, plan, on_result,
+                   scratch=Path(scratch), files={f"{problem.slug}.py": source}, checks=Path(harness),
+                   collected=checks_copy.unlink)
+        shown_as = (impl_in, scratch_in, checks_in)
+    return _report(problem, impl, names, run, limits, [], shown_as)
 
 
-def _unreadable(slug: str, size: int, source: bytes) -> str | None:
+def _unreadable(slug: str, source: bytes, size: int) -> str | None:
     """Why the submission is not run at all (too large, not text in its declared encoding), or None."""
-    if size > MAX_SUBMISSION:
+    if len(source) > MAX_SUBMISSION:
         return f"{slug}.py is {_size(size)}; the grader takes files of up to {_size(MAX_SUBMISSION)}"
     try:
         encoding, _ = tokenize.detect_encoding(BytesIO(source).readline)
@@ -223,8 +231,10 @@ class _NotRun:
 class _Run:
     """One child process: start it, read its result channel until it ends or a time limit passes, kill it all."""
 
-    def __init__(self, cmd, cwd, env, names, check_limits, floor, wall, plan, writable, on_result=None):
+    def __init__(self, cmd, env, names, check_limits, floor, wall, plan, on_result, *, scratch, files, checks,
+                 collected):
         self.on_result = on_result
+        self.collected = collected  # called once the checks are collected, before the submission's import
         self.key = secrets.token_bytes(32)
         self.names = set(names)
         self.check_limits = check_limits
@@ -248,19 +258,23 @@ class _Run:
 
         result_r, result_w = os.pipe()
         nonce_r, nonce_w = os.pipe()
+        self._go_r, self._go_w = os.pipe()
         os.write(nonce_w, self.key.hex().encode())
         os.close(nonce_w)
-        cmd = cmd + ["--result-fd", str(result_w), "--nonce-fd", str(nonce_r)]
+        cmd = cmd + ["--result-fd", str(result_w), "--nonce-fd", str(nonce_r), "--go-fd", str(self._go_r)]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
-                child = sandbox.Child(cmd, cwd=cwd, env=env, pass_fds=(result_w, nonce_r), rlimits=_rlimits(wall),
-                                      out=out, err=err, plan=plan, writable=writable)
+                child = sandbox.Child(cmd, plan=plan, scratch=scratch, files=files, checks=checks, env=env,
+                                      pass_fds=(result_w, nonce_r, self._go_r), rlimits=_rlimits(wall),
+                                      out=out, err=err)
             except BaseException:
                 os.close(result_r)
+                os.close(self._go_w)
                 raise
             finally:
                 os.close(result_w)
                 os.close(nonce_r)
+                os.close(self._go_r)
             self.run_id = child.run_id
             try:
                 self._read(child, result_r, time.monotonic() + wall)
@@ -269,6 +283,7 @@ class _Run:
                 self.leftover = child.stop()
                 self._drain(result_r)
                 os.close(result_r)
+                self._go()
             self.returncode = child.returncode
             self.stdout = _tail(out)
             self.stderr = _tail(err)
@@ -299,6 +314,22 @@ class _Run:
                         time.sleep(0.01)
                     return
                 self._feed(chunk)
+
+    def _go(self) -> None:
+        """The checks are collected: take their file away (a submission must not read hidden checks), then
+        let the test process import the submission."""
+        if self._go_w is None:
+            return
+        try:
+            self.collected()
+        except OSError:
+            pass
+        try:
+            os.write(self._go_w, b"1")
+        except OSError:  # the test process is gone
+            pass
+        os.close(self._go_w)
+        self._go_w = None
 
     def _drain(self, fd):
         os.set_blocking(fd, False)
@@ -351,6 +382,8 @@ class _Run:
             return True
         if kind == "begin":
             check = record["check"]
+            if check is None:
+                self._go()
             self.running = _IMPORT if check is None else check
             self.begun.add(self.running)
             limit = self.import_limit if check is None else self.check_limits[check]

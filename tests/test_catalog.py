@@ -51,7 +51,7 @@ def _toml(**changes):
     [
         ({"difficulty": None}, "missing key 'difficulty'"),
         ({"title": None}, "missing key 'title'"),
-        ({"author": '"me"'}, "unknown key 'author' (known: title, summary, topics, difficulty, time_limit)"),
+        ({"author": '"me"'}, "unknown key 'author' (known: title, summary, topics, difficulty, time_limit, allowed_imports, forbidden, source_policy)"),
         ({"difficulty": '"hard"'}, "key 'difficulty' must be an integer from 1 to 3, not 'hard'"),
         ({"difficulty": "4"}, "key 'difficulty' must be an integer from 1 to 3, not 4"),
         ({"difficulty": "true"}, "key 'difficulty' must be an integer from 1 to 3, not True"),

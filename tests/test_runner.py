@@ -36,6 +36,7 @@ class Tally:
         return self._value
 '''
 HOSTILE_ROOT = Path(__file__).parent / "hostile" / "root"
+OPEN_ROOT = Path(__file__).parent / "hostile" / "open_root"  # tally with the source policy off
 CHECK_LIMITS = calibration.check_limits
 
 
@@ -49,7 +50,14 @@ def no_calibration(monkeypatch):
 
 
 @pytest.fixture
-def tally(fixture_root):
+def tally():
+    """The fixture problem tally with the source policy off: these tests pin what happens at run time."""
+    return catalog.load("tally", OPEN_ROOT)
+
+
+@pytest.fixture
+def strict_tally(fixture_root):
+    """tally as a real problem is graded: the source policy on."""
     return catalog.load("tally")
 
 
@@ -129,7 +137,7 @@ def test_exit_code_mid_check(tally, tmp_path):
         ("adds_amount", False, "the test process exited with code 3 during this check"),
         ("counts_every_add", False, "the test process exited with code 3 before this check ran"),
     ]
-    assert (result.returncode, result.review) == (3, ["tally.py:12: calls os._exit"])
+    assert (result.returncode, result.review) == (3, [])
 
 
 def test_sigkill_mid_check(tally, tmp_path):
@@ -267,7 +275,7 @@ def test_the_grader_is_off_limits_but_the_student_api_is_not(tally, tmp_path):
     result = grade(tally, tmp_path, "from grader.sched import AtomicReference, explore\n" + REFERENCE)
     assert result.import_error == ("tally.py:1: ImportError: tally.py may not import 'grader.sched': the grader's "
                                    "own modules are off limits to submissions (use the standard library)")
-    assert result.review == ["tally.py:1: imports the grader's own modules"]
+    assert result.review == []
 
 
 @pytest.mark.parametrize("start", [
@@ -342,9 +350,8 @@ def test_missing_file_is_an_error(tally, tmp_path):
 def test_limits_and_sandbox_are_recorded(tally, tmp_path):
     result = grade(tally, tmp_path, REFERENCE)
     plan = sandbox.plan()
-    assert result.limits["sandbox"]["user"] == plan.user
-    assert result.limits["sandbox"]["pid_namespace"] == plan.namespace
-    assert result.limits["processes"] == (sandbox.PROCESS_LIMIT if plan.own_uid else "not limited")
+    assert result.limits["sandbox"] == {**plan.describe(), "run": result.limits["sandbox"]["run"]}
+    assert result.limits["processes"] == (sandbox.PROCESS_LIMIT if plan.own_uid or plan.cgroup else "not limited")
     assert sandbox.processes_of(result.limits["sandbox"]["run"]) == []
 
 
@@ -394,7 +401,8 @@ def test_a_folder_closed_to_others_is_named():
 
 
 def test_uids_of_the_pool_are_held_one_run_each(monkeypatch, tmp_path):
-    monkeypatch.setattr(sandbox.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(sandbox, "UID_LOCKS", tmp_path / "concurrency-drills-uids")
+    monkeypatch.setattr(sandbox, "_sweep", lambda belongs: 0)  # real gradings beside this test use these uids
     first, second = sandbox._Uid(), sandbox._Uid()
     assert first.uid != second.uid and {first.uid, second.uid} <= set(sandbox.UID_POOL)
     first.release()
@@ -403,3 +411,114 @@ def test_uids_of_the_pool_are_held_one_run_each(monkeypatch, tmp_path):
     second.release()
     third.release()
     assert stat.S_IMODE((tmp_path / "concurrency-drills-uids").stat().st_mode) == 0o700
+
+
+def test_a_source_outside_the_allowlist_is_not_run(strict_tally, tmp_path):
+    result = grade(strict_tally, tmp_path, with_add("os._exit(3)", "import os\n"))
+    expected = ("not run: tally.py uses what a submission may not use (tally.py:1: imports os, which this problem "
+                "does not allow): change that and grade again (README.md, Allowed, says what this problem allows)")
+    assert outcomes(result) == [(name, False, expected) for name in ("starts_at_zero", "adds_amount", "counts_every_add")]
+    assert (result.import_error, result.review) == (None, ["tally.py:1: imports os, which this problem does not allow"])
+    assert grade(strict_tally, tmp_path, REFERENCE).full_marks
+
+
+def needs_namespaces():
+    if sandbox.plan().level != "namespaces":
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the real sandbox; here: {sandbox.plan().summary}")
+        pytest.skip(f"no OS sandbox on this machine ({sandbox.plan().summary})")
+
+
+VIEW_PROBE = '''\
+import os, socket
+
+PYTHON = os.path.dirname(os.__file__)
+
+def attempt(call):
+    try:
+        return call()
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+def write(path):  # through a folder's fd, as the guard in the process does not see (the kernel does)
+    folder = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.close(os.open(os.path.basename(path), os.O_WRONLY | os.O_CREAT, dir_fd=folder))
+    finally:
+        os.close(folder)
+    return "written"
+
+
+SEEN = {
+    "uid": os.getuid() != 0, "top": sorted(os.listdir("/")), "repository": os.path.exists(REPOSITORY),
+    "host_tmp": os.path.exists(MARKER), "write_python": attempt(lambda: write(os.path.join(PYTHON, "x"))),
+    "write_here": attempt(lambda: write(os.path.join(os.getcwd(), "x"))),
+    "network": socket.if_nameindex(), "processes": len([p for p in os.listdir("/proc") if p.isdigit()]) < 5,
+    "checks": os.path.exists("/opt/checks/test_tally.py"),  # gone once collected: hidden checks stay hidden
+}
+
+
+class Tally:
+    @property
+    def value(self):
+        assert SEEN == EXPECTED, SEEN
+        return 0
+'''
+
+
+def test_the_namespaces_level_shows_an_allowlisted_view_and_no_network(tally, tmp_path):
+    needs_namespaces()
+    marker = Path(tempfile.gettempdir()) / f"concurrency-drills-host-marker-{os.getpid()}"
+    marker.write_text("on the host")
+    try:
+        top = sorted({"bin", "dev", "etc", "home", "lib", "lib64", "opt", "proc", "sbin", "tmp", "usr"}
+                     | {Path(p).parts[1] for p in (sandbox._python_folders() + [str(Path(runner.__file__).parent)])})
+        expected = {"uid": os.geteuid() == 0, "top": top, "repository": False, "host_tmp": False,
+                    "write_python": "OSError: [Errno 30] Read-only file system: 'x'", "write_here": "written", "network": [(1, "lo")],
+                    "processes": True, "checks": False}
+        source = VIEW_PROBE.replace("REPOSITORY", repr(str(Path(__file__).parent / "fixtures"))).replace(
+            "MARKER", repr(str(marker))).replace("EXPECTED", repr(expected))
+        result = grade(tally, tmp_path, source, only="starts_at_zero")
+    finally:
+        marker.unlink()
+    assert outcomes(result) == [("starts_at_zero", True, "")]
+
+
+HIDDEN_CHECK = '''
+
+@pytest.mark.points(1)
+@pytest.mark.hidden
+def test_hidden_one(impl):
+    """A hidden check."""
+    # the-code-of-a-hidden-check
+    assert number(impl.Tally().value) == 0
+'''
+LINES_PROBE = '''\
+import linecache, sys
+CHECKS = sys.argv[sys.argv.index("--rootdir") + 1] + "/test_tally.py"
+SEEN = "".join(linecache.getlines(CHECKS))
+try:
+    open(CHECKS).read()
+    READ = "read"
+except OSError as exc:
+    READ = type(exc).__name__
+
+
+class Tally:
+    @property
+    def value(self):
+        assert "the-code-of-a-hidden-check" not in SEEN and "def test_adds_amount" in SEEN, SEEN
+        assert READ in ("FileNotFoundError", "PermissionError"), READ
+        return 0
+'''
+
+
+def test_hidden_checks_leave_no_line_behind(copied_root, tmp_path):
+    """Once collected, the checks' file is gone, and linecache (which tracebacks and printed stacks read)
+    keeps the visible checks' lines only."""
+    (copied_root / "problems" / "tally" / "problem.toml").write_text(
+        (OPEN_ROOT / "problems" / "tally" / "problem.toml").read_text())
+    with open(copied_root / "problems" / "tally" / "test_tally.py", "a") as checks:
+        checks.write(HIDDEN_CHECK)
+    result = grade(catalog.load("tally"), tmp_path, LINES_PROBE, only="starts_at_zero")
+    assert outcomes(result) == [("starts_at_zero", True, "")]

@@ -81,7 +81,9 @@ class PaxosNode:
         kind = type(message).__name__
         if hasattr(message, "ballot"):
             self.highest_seen = max(self.highest_seen, message.ballot)
-        getattr(self, "got_" + kind)(sender, message)
+        handlers = {"Prepare": self.got_Prepare, "Accept": self.got_Accept, "Promise": self.got_Promise,
+                    "Accepted": self.got_Accepted, "Nack": self.got_Nack}
+        handlers[kind](sender, message)
 
     def got_Prepare(self, sender, m):
         if m.ballot < self.promised:

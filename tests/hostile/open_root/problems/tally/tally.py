@@ -1,0 +1,1 @@
+../../../../fixtures/root/problems/tally/tally.py

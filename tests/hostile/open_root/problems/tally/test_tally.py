@@ -1,0 +1,1 @@
+../../../../fixtures/root/problems/tally/test_tally.py

@@ -1,0 +1,1 @@
+../../../../fixtures/root/solutions/tally/tally.py
