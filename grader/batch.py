@@ -2,31 +2,39 @@
 
 A submissions folder holds one folder per student (any name), each holding the student's problem files
 (`<slug>.py`, at the top or in one subfolder). Only those files are graded; everything else in the
-folder is listed as ignored. Each student's reports are written as soon as one of their gradings ends,
-so an interrupted run keeps what was graded and `resume=True` grades only what is missing or changed.
+folder is listed as ignored. Each file is read once, here; a grading sees only that copy of its own
+student's file (grader.sandbox), and only this process writes reports and the gradebook. Each student's
+reports are written as soon as one of their gradings ends, so an interrupted run keeps what was graded,
+and `resume=True` grades only what is missing or changed. A stored report is trusted only if its HMAC
+(keyed by `<out>/.grader-key`, which no grading can see) says this grader wrote it.
 """
 from __future__ import annotations
 
 import ast
 import csv
 import hashlib
+import hmac
 import io
 import json
 import os
+import secrets
+import signal
 import sys
+import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import catalog, report, runner
+from grader import catalog, report, runner, sandbox
 from grader.catalog import GraderError, Problem
 from grader.report import CheckResult, Report
 
 __all__ = ["Submission", "students", "scan", "started", "missing_report", "Interrupted", "Gradebook",
-           "grade_class", "gradebook_csv", "FORMATS"]
+           "grade_class", "gradebook_csv", "FORMATS", "KEY_FILE"]
 
 BASE_SEED = 0  # every grading explores the same schedules, so a verdict is the same on every run
 MAX_IGNORED = 50  # ignored files listed in a student's report
+KEY_FILE = ".grader-key"  # in the output folder: the key of the reports' HMACs
 _SKIPPED_DIRS = {"__pycache__", "__MACOSX", "node_modules"}
 
 
@@ -132,10 +140,6 @@ def missing_report(problem: Problem, why: str) -> Report:
     return Report(problem=problem.slug, impl="", checks=checks)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _terminal(reports: list[Report], notes: list[str]) -> str:
     texts = [report.format_terminal(r, replay=f"grader test {r.problem}") for r in reports]
     return "\n\n".join(notes + texts) + "\n"
@@ -151,7 +155,8 @@ FORMATS = {
 
 
 class Interrupted(Exception):
-    """Grading stopped by Ctrl-C; what was graded is written. `gradebook` is the partial gradebook."""
+    """Grading stopped by Ctrl-C; what was graded is written. `gradebook` is the partial gradebook (its `ran` and
+    `to_run` say how many gradings of this run ended and were to run)."""
 
     def __init__(self, gradebook):
         super().__init__("interrupted")
@@ -167,6 +172,11 @@ class Gradebook:
     reports: dict[tuple[str, str], Report | None]
     out: Path
     reused: int = 0
+    sources: dict[tuple[str, str], bytes] = field(default_factory=dict)  # each file as read, once
+    key: bytes = b""
+    to_run: int = 0
+    ran: int = 0
+    tampered: list[str] = field(default_factory=list)  # students whose stored report was not this grader's
 
     def score(self, student: str, slug: str) -> int | None:
         graded = self.reports.get((student, slug))
@@ -186,8 +196,9 @@ def _student_json(book: Gradebook, submission: Submission) -> dict:
     for problem in book.problems:
         graded = book.reports[(submission.student, problem.slug)]
         path = submission.files.get(problem.slug)
+        source = book.sources.get((submission.student, problem.slug))
         entry = {"file": path.relative_to(submission.folder).as_posix() if path else None,
-                 "sha256": _sha256(path) if path else None,
+                 "sha256": hashlib.sha256(source).hexdigest() if source is not None else None,
                  "note": submission.notes.get(problem.slug, "")}
         if graded is not None:
             entry["report"] = report.to_json(graded)
@@ -195,7 +206,7 @@ def _student_json(book: Gradebook, submission: Submission) -> dict:
     ignored = submission.ignored[:MAX_IGNORED]
     if len(submission.ignored) > MAX_IGNORED:
         ignored.append(f"... and {len(submission.ignored) - MAX_IGNORED} more")
-    return {
+    data = {
         "student": submission.student,
         "base_seed": BASE_SEED,
         "score": sum(r.score for r in (book.reports[(submission.student, p.slug)] for p in book.problems) if r),
@@ -204,6 +215,30 @@ def _student_json(book: Gradebook, submission: Submission) -> dict:
         "ignored_note": "Only the problem files (<slug>.py) are graded; every other file is ignored.",
         "problems": problems,
     }
+    return {**data, "hmac": _mac(book.key, data)}
+
+
+def _mac(key: bytes, data: dict) -> str:
+    """The HMAC-SHA256 of a report's content (all of it but the "hmac" field), keyed by the run's key."""
+    body = json.dumps({k: v for k, v in data.items() if k != "hmac"}, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+
+
+def _key(out: Path) -> bytes:
+    """The output folder's report key: made once (readable by this user only), then read back."""
+    path = out / KEY_FILE
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = bytes.fromhex(path.read_text().strip())
+        if len(key) < 32:
+            raise GraderError(f"{path} is not a report key (delete it to start afresh)") from None
+        return key
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "w") as file:
+        file.write(key.hex() + "\n")
+    return key
 
 
 def _save_student(book: Gradebook, submission: Submission, fmt: str) -> None:
@@ -217,30 +252,45 @@ def _save_student(book: Gradebook, submission: Submission, fmt: str) -> None:
 
 
 def _previous(book: Gradebook, submission: Submission) -> dict[str, Report]:
-    """Reports of an earlier run for this student whose file is unchanged, by slug."""
+    """Reports of an earlier run for this student whose file is unchanged, by slug: only from a report file
+    whose HMAC says this grader wrote it (else the student is listed in book.tampered and graded afresh)."""
     path = book.out / "reports" / f"{submission.student}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not hmac.compare_digest(str(data.get("hmac", "")), _mac(book.key, data)):
+        book.tampered.append(submission.student)
+        return {}
+    try:
         kept = {}
         for slug, entry in data["problems"].items():
-            file = submission.files.get(slug)
-            if "report" in entry and file is not None and entry["sha256"] == _sha256(file):
+            source = book.sources.get((submission.student, slug))
+            if "report" in entry and source is not None and entry["sha256"] == hashlib.sha256(source).hexdigest():
                 kept[slug] = report.from_json(entry["report"])
         return kept
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
 def grade_class(submissions_dir: Path, slugs: list[str] | None, out: Path, *, jobs: int | None = None,
-                resume: bool = False, fmt: str = "terminal", on_start=None, on_graded=None) -> Gradebook:
+                resume: bool = False, fmt: str = "terminal", on_start=None, on_graded=None,
+                allow_unsandboxed: bool = False) -> Gradebook:
     """Grade every student folder of `submissions_dir` on every problem in `slugs` (default: every problem
     that some student submitted), `jobs` gradings at a time, writing `out`/gradebook.csv and
     `out`/reports/<student>.json (plus one file in `fmt`) as gradings end.
 
     `on_start(total)` is called once with the number of gradings to run; `on_graded(student, slug, report)`
-    after each. Ctrl-C stops starting new gradings, waits for the running ones, writes the gradebook
-    and raises Interrupted. With `resume`, reports of an earlier run whose file is unchanged are kept.
+    after each. Ctrl-C (in the main thread) stops starting new gradings, waits for the running ones, writes
+    the gradebook and raises Interrupted; a second Ctrl-C stops at once. With `resume`, reports of an earlier
+    run whose file is unchanged are kept. Raises GraderError where the machine gives no OS sandbox, unless
+    `allow_unsandboxed`.
     """
+    plan = sandbox.plan()
+    if plan.level == "none" and not allow_unsandboxed:
+        raise GraderError(f"no OS sandbox here ({plan.user}), and grader grade runs students' code only in one: "
+                          "install bubblewrap (apt-get install bubblewrap) or run as root, or pass "
+                          "--allow-unsandboxed to grade with time and memory limits only")
     found = students(Path(submissions_dir))
     base = catalog.root()
     if slugs:
@@ -257,6 +307,16 @@ def grade_class(submissions_dir: Path, slugs: list[str] | None, out: Path, *, jo
         for sub in subs:
             sub.notes = {slug: why for slug, why in sub.notes.items() if slug in submitted}
     book = Gradebook(problems, subs, {(s.student, p.slug): None for s in subs for p in problems}, Path(out))
+    book.key = _key(book.out)
+    for sub in subs:
+        for slug, path in sub.files.items():
+            try:
+                with open(path, "rb") as file:  # read once: what is graded is what is recorded
+                    book.sources[(sub.student, slug)] = file.read(runner.MAX_SUBMISSION + 1)
+            except OSError as exc:
+                sub.notes[slug] = f"{path.name} could not be read ({exc.strerror or exc})"
+        for slug in [slug for slug in sub.files if (sub.student, slug) not in book.sources]:
+            del sub.files[slug]
     by_slug = {p.slug: p for p in problems}
     todo = []
     for sub in subs:
@@ -272,38 +332,59 @@ def grade_class(submissions_dir: Path, slugs: list[str] | None, out: Path, *, jo
     for sub in subs:
         _save_student(book, sub, fmt)
     _write(book.out / "gradebook.csv", gradebook_csv(book))
+    book.to_run = len(todo)
     if on_start:
         on_start(len(todo))
 
     def one(sub, slug):
         problem = by_slug[slug]
-        return runner.grade(problem, sub.files[slug], base_seed=BASE_SEED, replay=f"grader test {slug}")
+        return runner.grade(problem, sub.files[slug], source=book.sources[(sub.student, slug)], base_seed=BASE_SEED,
+                            replay=f"grader test {slug}")
 
+    stop = threading.Event()  # set by the first Ctrl-C; the loop below reads it
+    handler = _on_ctrl_c(stop)
     pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1))
     futures = {pool.submit(one, sub, slug): (sub, slug) for sub, slug in todo}
     pending = set(futures)  # submitted and not yet recorded
-    interrupted = False
     try:
         while pending:
-            try:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=lambda f: (futures[f][0].student, futures[f][1])):
-                    if not future.cancelled():
-                        _record(book, fmt, *futures[future], future, on_graded)
-                    pending.discard(future)
-            except KeyboardInterrupt:
-                if interrupted:  # a second Ctrl-C: stop waiting for the running gradings
-                    raise
-                interrupted = True
+            if stop.is_set():
                 for future in pending:
                     future.cancel()  # the running ones go on, and their reports are kept
                 pending = {f for f in pending if not f.cancelled()}
+            done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: (futures[f][0].student, futures[f][1])):
+                if not future.cancelled():
+                    _record(book, fmt, *futures[future], future, on_graded)
+                pending.discard(future)
     finally:
+        handler.restore()
         pool.shutdown(wait=False, cancel_futures=True)
         _write(book.out / "gradebook.csv", gradebook_csv(book))
-    if interrupted:
+    if stop.is_set():
         raise Interrupted(book)
     return book
+
+
+class _on_ctrl_c:
+    """While grading: the first Ctrl-C sets `stop` (and nothing else happens where it lands); the next one
+    interrupts as usual. Only in the main thread, where signal handlers live."""
+
+    def __init__(self, stop: threading.Event):
+        self.installed = threading.current_thread() is threading.main_thread()
+        if self.installed:
+            def handler(signum, frame):
+                stop.set()
+                signal.signal(signal.SIGINT, self.previous)
+            self.previous = signal.getsignal(signal.SIGINT)
+            if self.previous is None:  # set outside Python: Ctrl-C then interrupts as usual
+                self.previous = signal.default_int_handler
+            signal.signal(signal.SIGINT, handler)
+
+    def restore(self) -> None:
+        if self.installed:
+            signal.signal(signal.SIGINT, self.previous)
+            self.installed = False
 
 
 def _record(book: Gradebook, fmt: str, sub: Submission, slug: str, future, on_graded) -> None:
@@ -312,6 +393,7 @@ def _record(book: Gradebook, fmt: str, sub: Submission, slug: str, future, on_gr
     except (GraderError, OSError) as exc:  # e.g. the file went away after the scan
         graded = missing_report(next(p for p in book.problems if p.slug == slug), str(exc))
     book.reports[(sub.student, slug)] = graded
+    book.ran += 1
     _save_student(book, sub, fmt)
     if on_graded:
         on_graded(sub.student, slug, graded)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from grader import batch, catalog, export as exports, report, runner, scaffold
+from grader import batch, catalog, export as exports, report, runner, sandbox, scaffold
 from grader.catalog import GraderError
 from grader.report import CheckResult
 
@@ -104,9 +104,14 @@ def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
               help="How to print the report.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--out", metavar="FILE", help="Write the report to FILE instead of printing it.")
-def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks, fmt, as_json, out):
+@click.option("--for-marks", is_flag=True,
+              help="This grading counts (a course platform's autograder): refuse to run without an OS sandbox.")
+@click.option("--allow-unsandboxed", is_flag=True, help="With --for-marks: grade even without an OS sandbox.")
+def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks, fmt, as_json, out, for_marks,
+         allow_unsandboxed):
     """Grade your implementation of each SLUG (by default your working copy). Exit 0 only on full marks."""
     fmt = "json" if as_json else fmt
+    _check_isolation(for_marks and not allow_unsandboxed, "grader test --for-marks")
     if sum(bool(x) for x in (impl, reference, bug, submission)) > 1:
         raise GraderError("use only one of --impl, --reference, --bug and --submission")
     folder = Path(submission) if submission else None
@@ -161,6 +166,19 @@ def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks
     else:
         click.echo(_render(fmt, reports, replays, notes))
     sys.exit(0 if all(r.full_marks for r in reports) else 1)
+
+
+def _check_isolation(required: bool, command: str) -> None:
+    """Refuse (GraderError) where there is no OS sandbox and one is required; else say once that there is none."""
+    plan = sandbox.plan()
+    if plan.level != "none":
+        return
+    if required:
+        raise GraderError(f"no OS sandbox here ({plan.user}), and {command} runs students' code only in one: "
+                          "install bubblewrap (apt-get install bubblewrap) or run as root, or pass "
+                          "--allow-unsandboxed to grade with time and memory limits only")
+    click.echo(f"Note: no OS sandbox on this machine ({plan.user}): the code runs as you, with time and memory "
+               "limits only.", err=True)
 
 
 def _subject(problem, impl, reference, bug, submitted):
@@ -222,22 +240,34 @@ class _Progress:
 @click.option("--resume", is_flag=True, help="Keep the reports of an earlier run for unchanged files; grade the rest.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True,
               help="Besides reports/<student>.json, write each student's report in this format.")
-def grade(submissions, slugs, jobs, out, resume, fmt):
+@click.option("--allow-unsandboxed", is_flag=True,
+              help="Grade even where the machine gives no OS sandbox (time and memory limits only).")
+def grade(submissions, slugs, jobs, out, resume, fmt, allow_unsandboxed):
     """Grade a class: SUBMISSIONS_DIR holds one folder per student with their <slug>.py files."""
     if jobs < 1:
         raise GraderError(f"--jobs must be at least 1, not {jobs}")
     progress = _Progress()
     try:
         book = batch.grade_class(Path(submissions), list(slugs), Path(out), jobs=jobs, resume=resume, fmt=fmt,
-                                 on_start=progress.start, on_graded=progress.advance)
+                                 on_start=progress.start, on_graded=progress.advance,
+                                 allow_unsandboxed=allow_unsandboxed)
     except batch.Interrupted as stop:
         progress.stop()
-        graded = sum(r is not None for r in stop.gradebook.reports.values())
-        click.echo(f"Interrupted: {graded} of {len(stop.gradebook.reports)} gradings are done and written to {out}. "
-                   f"Run the same command with --resume to grade the rest.", err=True)
+        book = stop.gradebook
+        click.echo(f"Interrupted: {book.ran} of {book.to_run} gradings ran and are written to {out}. Run the same "
+                   f"command with --resume to grade the other {book.to_run - book.ran}.", err=True)
         sys.exit(130)
+    except KeyboardInterrupt:  # a second Ctrl-C: stop the running gradings too
+        progress.stop()
+        sandbox.stop_all()
+        click.echo(f"Stopped: the gradings that were running are lost; what had ended is in {out}. Run the same "
+                   "command with --resume to grade the rest.", err=True)
+        os._exit(130)  # the grading threads would wait for their test processes, which are gone
     finally:
         progress.stop()
+    if book.tampered:
+        click.echo(f"Note: the stored report of {', '.join(book.tampered)} was not written by this grader (its "
+                   "HMAC does not match), so it was not trusted: graded again.")
     reused = f" ({book.reused} kept from the earlier run)" if book.reused else ""
     click.echo(f"Graded {len(book.submissions)} student(s) on {', '.join(p.slug for p in book.problems)}{reused}.")
     click.echo(f"Gradebook: {Path(out) / 'gradebook.csv'}  Reports: {Path(out) / 'reports'}/")

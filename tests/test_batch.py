@@ -1,4 +1,5 @@
 """Grading a class with `grader grade`: the gradebook, the reports, resuming, and a fake class of 30."""
+import functools
 import json
 import os
 import signal
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import catalog
+from grader import catalog, sandbox
 from grader.batch import started
 from grader.cli import main
 
@@ -125,11 +126,13 @@ def test_ctrl_c_keeps_what_was_graded_and_resume_finishes(fixture_root, tmp_path
     env = {**os.environ, "GRADER_ROOT": str(fixture_root), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "grader", "grade", str(submissions), "--jobs", "1", "--out", str(out)]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
+    try:  # no deadline: each step waits for the event before it (the suite's time limit guards a hang)
         assert proc.stdout.readline() == "6 grading(s) to run.\n"
-        assert proc.stdout.readline().startswith("[1/6] s0  tally")
+        first = proc.stdout.readline()
+        assert first.startswith("[1/6] s0  tally")
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=120)
+        stdout, stderr = proc.communicate()
+        stdout = first + stdout
     finally:
         proc.kill()
     assert proc.returncode == 130
@@ -137,11 +140,46 @@ def test_ctrl_c_keeps_what_was_graded_and_resume_finishes(fixture_root, tmp_path
     done = sum(row.endswith(",5,5") for row in rows)
     assert 1 <= done < 6 and rows[0] == "student,tally,total"
     assert [row for row in rows[1:] if not row.endswith(",5,5")] == [f"s{i},,0" for i in range(done, 6)]
-    assert stderr == (f"Interrupted: {done} of 6 gradings are done and written to {out}. "
-                      "Run the same command with --resume to grade the rest.\n")
+    # each progress line once, in order, and the count says the same
+    assert stdout.splitlines() == [f"[{i + 1}/6] s{i}  tally  5/5" for i in range(done)]
+    assert stderr == (f"Interrupted: {done} of 6 gradings ran and are written to {out}. "
+                      f"Run the same command with --resume to grade the other {6 - done}.\n")
     result = run("grade", submissions, "--out", out, "--resume")
     assert result.output.startswith(f"{6 - done} grading(s) to run.\n")
     assert (out / "gradebook.csv").read_text() == "student,tally,total\n" + "".join(f"s{i},5,5\n" for i in range(6))
+
+
+def test_resume_trusts_only_the_reports_this_grader_wrote(fixture_root, tmp_path):
+    submissions = _class(tmp_path / "class", fixture_root)
+    out = tmp_path / "grades"
+    assert run("grade", submissions, "--out", out).exit_code == 0
+    assert oct((out / ".grader-key").stat().st_mode & 0o777) == "0o600"
+    forged = json.loads((out / "reports/bob.json").read_text())  # what a hostile grading could have written
+    forged["score"] = 5
+    forged["problems"]["tally"]["report"]["checks"] = [
+        {**check, "passed": True, "message": ""} for check in forged["problems"]["tally"]["report"]["checks"]]
+    (out / "reports/bob.json").write_text(json.dumps(forged))
+    result = run("grade", submissions, "--out", out, "--resume")
+    assert result.output.splitlines()[:2] == ["1 grading(s) to run.", "[1/1] bob  tally  3/5"]
+    assert ("Note: the stored report of bob was not written by this grader (its HMAC does not match), so it was "
+            "not trusted: graded again.") in result.output
+    assert (out / "gradebook.csv").read_text() == EXPECTED_CSV
+
+
+def test_grade_needs_an_os_sandbox_unless_told_otherwise(fixture_root, tmp_path, monkeypatch):
+    submissions = _class(tmp_path / "class", fixture_root)
+    monkeypatch.setenv("GRADER_ISOLATION", "none")
+    monkeypatch.setattr(sandbox, "plan", functools.cache(sandbox.plan.__wrapped__))
+    result = run("grade", submissions, "--out", tmp_path / "grades")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: no OS sandbox here (") and result.output.endswith(
+        "and grader grade runs students' code only in one: install bubblewrap (apt-get install bubblewrap) or run "
+        "as root, or pass --allow-unsandboxed to grade with time and memory limits only\n")
+    assert not (tmp_path / "grades").exists()
+    result = run("grade", submissions, "--out", tmp_path / "grades", "--allow-unsandboxed")
+    assert result.exit_code == 0 and (tmp_path / "grades/gradebook.csv").read_text() == EXPECTED_CSV
+    report = json.loads((tmp_path / "grades/reports/alice.json").read_text())
+    assert report["problems"]["tally"]["report"]["limits"]["sandbox"]["level"] == "none"
 
 
 def test_started_tells_an_untouched_stub_from_work(tmp_path):
@@ -226,3 +264,82 @@ def test_a_class_of_30_gets_the_expected_gradebook(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("36 grading(s) to run.\n")
     assert (tmp_path / "grades/gradebook.csv").read_text().splitlines() == expected
+
+
+OPEN_ROOT = Path(__file__).parent / "hostile" / "open_root"  # tally with the source policy off
+NEIGHBOUR = '''\
+"""A student who goes after the others: the guard in the process switched off, then their files, their reports,
+their processes and the machine's CPU. Only the OS sandbox stands between."""
+import builtins, os, signal, threading
+
+builtins.__import__.__self__._busy.add(threading.get_ident())
+TARGETS = {targets}
+SEEN = {{}}
+for path in TARGETS["write"]:
+    try:
+        with open(path, "w") as file:
+            file.write("class Tally:\\\\n    value = 0\\\\n")
+        SEEN[path] = "written"
+    except OSError as exc:
+        SEEN[path] = type(exc).__name__
+for path in TARGETS["read"]:
+    try:
+        SEEN[path] = open(path).read()[:30]
+    except OSError as exc:
+        SEEN[path] = type(exc).__name__
+for pid in [int(name) for name in os.listdir("/proc") if name.isdigit()]:
+    if pid not in (os.getpid(), os.getppid()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+print("seen:", sorted(SEEN.items()))
+if not os.path.exists("hogs"):  # the module is imported once per check: one crowd of busy processes
+    open("hogs", "w").close()
+    for _ in range(20):
+        if os.fork() == 0:
+            while True:
+                pass
+builtins.__import__.__self__._busy.discard(threading.get_ident())
+
+
+class Tally:
+    value = 0
+
+    def add(self, n=1):
+        pass
+'''
+
+
+def test_a_hostile_student_changes_nothing_of_the_others(tmp_path, monkeypatch):
+    """Graded beside five others (three at a time), a student who tries to rewrite their files and reports, read
+    their code, kill their gradings and hog the CPU gets the one point earned, and the others are untouched."""
+    if sandbox.plan().level != "namespaces":
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the OS sandbox; here: {sandbox.plan().summary}")
+        pytest.skip(f"needs the OS sandbox (without it this test would change the machine); {sandbox.plan().summary}")
+    monkeypatch.setenv("GRADER_ROOT", str(OPEN_ROOT))
+    submissions, out = tmp_path / "class", tmp_path / "grades"
+    reference = (OPEN_ROOT / "solutions/tally/tally.py").read_text()
+    others = [f"s{i}" for i in range(5)]
+    for name in others:
+        (submissions / name).mkdir(parents=True)
+        (submissions / name / "tally.py").write_text(reference)
+    writes = [str(submissions / name / "tally.py") for name in others] + [
+        str(out / "reports" / f"{name}.json") for name in others] + [str(out / "gradebook.csv")]
+    reads = [str(submissions / "s0" / "tally.py"), str(out / ".grader-key")]
+    (submissions / "mallory").mkdir()
+    (submissions / "mallory" / "tally.py").write_text(
+        NEIGHBOUR.format(targets=repr({"write": writes, "read": reads})))
+    before = {name: (submissions / name / "tally.py").read_bytes() for name in others}
+    result = run("grade", submissions, "--jobs", 3, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert (out / "gradebook.csv").read_text() == (
+        "student,tally,total\nmallory,1,1\n" + "".join(f"{name},5,5\n" for name in others))
+    assert {name: (submissions / name / "tally.py").read_bytes() for name in others} == before
+    for name in others:
+        data = json.loads((out / "reports" / f"{name}.json").read_text())
+        assert data["score"] == 5 and data["problems"]["tally"]["report"]["review"] == []
+    stdout = json.loads((out / "reports/mallory.json").read_text())["problems"]["tally"]["report"]["stdout"]
+    seen = [line for line in stdout.splitlines() if line.startswith("seen: ")]
+    assert seen and seen[0] == "seen: " + repr(sorted(dict.fromkeys(writes + reads, "FileNotFoundError").items()))
