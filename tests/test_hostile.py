@@ -10,8 +10,10 @@ import json
 import os
 import re
 import shutil
+import site
 import subprocess
 import sys
+import tempfile
 import tomllib
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
@@ -19,9 +21,15 @@ from pathlib import Path
 
 import pytest
 
+from grader import catalog, sandbox
+from grader.policy import violations
+
 HERE = Path(__file__).parent / "hostile"
 CASES = tomllib.loads((HERE / "cases.toml").read_text())
-ROOTS = {"tally": Path(__file__).parent / "fixtures" / "root", "async_tally": HERE / "root", "pacer": HERE / "root"}
+REPO = Path(__file__).resolve().parent.parent
+# problem in cases.toml -> (slug, repository root)
+ROOTS = {"tally": ("tally", Path(__file__).parent / "fixtures" / "root"), "async_tally": ("async_tally", HERE / "root"),
+         "pacer": ("pacer", HERE / "root"), "open_tally": ("tally", HERE / "open_root"), "counter": ("counter", REPO)}
 GRADER_MEMORY = 300 * 2**20  # bytes of resident memory the grader itself may reach, whatever the submission does
 
 # The grader, in a process of its own: grade one file, write the JSON report, print the terminal one.
@@ -73,9 +81,14 @@ def grade_in_a_process(name: str, folder: Path):
     """Grade the case `name` with the DRIVER in a process of its own: (the finished process, the report's
     path), or a string saying why it was not graded (skipped) or did not finish (a failure)."""
     case = CASES[name]
+    if case.get("needs_sandbox") and sandbox.plan().level != "namespaces":
+        if os.environ.get("CI"):
+            return f"fail: CI must run the OS sandbox; here: {sandbox.plan().summary}"
+        return f"skip: needs the OS sandbox (without it this case would change the machine); {sandbox.plan().summary}"
     folder.mkdir()
     impl, out = submission(name, case, folder), folder / "report.json"
-    command = [sys.executable, "-c", DRIVER, case["problem"], str(ROOTS[case["problem"]]), str(impl), str(out)]
+    slug, root = ROOTS[case["problem"]]
+    command = [sys.executable, "-c", DRIVER, slug, str(root), str(impl), str(out)]
     if case.get("network_namespace"):
         unshare = shutil.which("unshare")
         if os.geteuid() != 0 or unshare is None:
@@ -90,6 +103,30 @@ def grade_in_a_process(name: str, folder: Path):
     return done, out
 
 
+CANARY = "cd-hostile"  # hostile cases that write outside their scratch folder name their files so
+
+
+def fingerprint() -> dict:
+    """What no grading may change: the grader package, the fixture repositories and the repository's problems
+    and solutions (every file's size, time and mode), and no file named like a hostile case's canary in /tmp,
+    ~/.cache or site-packages (nor a new .pth file there, which every later Python would load)."""
+    seen = {}
+    for folder in (REPO / "grader", REPO / "tests" / "fixtures", HERE / "root", REPO / "problems", REPO / "solutions"):
+        for path in sorted(folder.rglob("*")):
+            if "__pycache__" not in path.parts and path.is_file():
+                info = path.stat()
+                seen[str(path)] = (info.st_size, info.st_mtime_ns, info.st_mode)
+    sites = {*site.getsitepackages(), site.getusersitepackages()}
+    for folder in (Path(tempfile.gettempdir()), Path("/tmp"), Path.home() / ".cache", *map(Path, sites)):
+        if folder.is_dir():
+            seen[str(folder)] = sorted(p.name for p in folder.iterdir()
+                                       if p.name.startswith(CANARY) or (str(folder) in sites and p.suffix == ".pth"))
+    return seen
+
+
+BEFORE = {}
+
+
 @pytest.fixture(scope="module")
 def graded(request, tmp_path_factory):
     """Every selected case, graded two at a time (most of a grading is waiting: for Python to start, for a
@@ -97,6 +134,7 @@ def graded(request, tmp_path_factory):
     names = [item.callspec.params["name"] for item in request.session.items
              if getattr(item, "originalname", "") == "test_hostile_submission"]
     base = tmp_path_factory.mktemp("hostile")
+    BEFORE.update(fingerprint())
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(names, pool.map(lambda name: grade_in_a_process(name, base / name.replace("/", "-")), names)))
 
@@ -126,6 +164,11 @@ def test_hostile_submission(name, graded):
     assert len(data["review"]) == len(review) and all(map(matches, review, data["review"])), data["review"]
     for path in case.get("absent", []):
         assert not Path(path).exists(), f"the submission wrote {path}"
+    if "stdout" in case:
+        assert any(matches(case["stdout"], line) for line in data["stdout"].splitlines()), data["stdout"][-3000:]
+    if case["problem"] == "open_tally":  # graded with the source policy off: a real problem refuses it
+        source = submission(name, case, Path(out).parent).read_bytes()
+        assert violations(source, "tally.py", catalog.load("tally", ROOTS["tally"][1]).rules) != []
     text = done.stdout
     assert text.endswith(f"Score: {data['score']}/{data['max_score']}\n")
     unprintable = {c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn")}
@@ -141,3 +184,11 @@ def test_no_process_of_any_run_is_left(graded):
     if not runs:
         pytest.skip("no hostile case was graded in this session")
     assert {run: live_processes(run) for run in runs if live_processes(run)} == {}
+
+
+def test_nothing_outside_the_scratch_changed(graded):
+    """After all the cases above, the grader, the problems, the solutions and the fixtures are as they were, and no
+    canary file nor new .pth file appeared where a later grading would find it."""
+    if not graded:
+        pytest.skip("no hostile case was graded in this session")
+    assert fingerprint() == BEFORE
