@@ -191,7 +191,12 @@ def test_unknown_bug_and_check_suggest(fixture_root):
 
 def test_missing_reference_is_none(copied_root):
     (copied_root / "solutions/tally/tally.py").unlink()
-    assert catalog.load("tally").reference is None
+    problem = catalog.load("tally")
+    assert problem.reference is None
+    with pytest.raises(ProblemError) as info:
+        problem.bug("ignores_amount").source()
+    assert str(info.value) == ("solutions/tally/bugs/ignores_amount.patch: no reference solutions/tally/tally.py "
+                               "to apply it to")
 
 
 def test_root_without_problems_folder(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ The problem written here is the worked example of docs/instructor-guide.md.
 """
 from click.testing import CliRunner
 
-from grader import catalog
+from grader import catalog, scaffold
 from grader.cli import main
 
 
@@ -193,3 +193,9 @@ def test_a_new_problem_filled_in_by_hand_is_sound(copied_root):
         "ticket_dispenser  bug unlocked_take  ok       caught by concurrent_takes_are_unique\n"
         "1 problem(s): all sound\n"
     ))
+
+
+def test_a_bug_patch_still_holding_a_todo_is_unfinished(copied_root):
+    bug = copied_root / "solutions/tally/bugs/ignores_amount.patch"
+    bug.write_text("TODO(author): what is wrong.\n" + bug.read_text())
+    assert scaffold.unfinished(catalog.load("tally")) == ["solutions/tally/bugs/ignores_amount.patch"]
