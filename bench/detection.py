@@ -225,6 +225,7 @@ def main():
 
     slugs = args.problem or catalog.slugs(ROOT)
     plugin_dir = tempfile.mkdtemp()
+    bugs_dir = tempfile.mkdtemp()  # each bug's code, <slug>/<bug>/<slug>.py: a patch bug applied to its reference
     Path(plugin_dir, "bench_stress.py").write_text(STRESS_PLUGIN)
     with_frontrun = not args.no_frontrun and importlib.util.find_spec("frontrun") is not None
     print(f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
@@ -260,8 +261,9 @@ def main():
                     print(f"{slug + ' / reference':<52} {key} baseline fails it on: "
                           f"{', '.join(sorted(baseline_fails_reference[key]))}", flush=True)
         for bug in problem.bugs:
+            bug_path = bug.write(Path(bugs_dir) / slug / bug.name)
             adapted = all((slug, check) in frontrun_scenarios.ADAPTERS for check in bug.caught_by)
-            mine, needs_preemption = ours(problem, bug.path, bug.caught_by, args.runs, args.jobs)
+            mine, needs_preemption = ours(problem, bug_path, bug.caught_by, args.runs, args.jobs)
             unjudged = any(set(bug.caught_by) & failing for failing in baseline_fails_reference.values())
             kinds = [] if unjudged else (
                 ["all"] + (["thread race/deadlock"] if set(bug.caught_by) <= threads else [])
@@ -278,7 +280,7 @@ def main():
                 cells, ratios = [], []
                 for key, interval in BASELINES:
                     base = [(found, spent) for found, spent, _, _ in
-                            stress(problem, bug.path, bug.caught_by, budget, interval, baseline_runs, args.jobs,
+                            stress(problem, bug_path, bug.caught_by, budget, interval, baseline_runs, args.jobs,
                                    plugin_dir, hang_after)]
                     for kind in kinds:
                         overall[kind][key] += base
@@ -287,7 +289,7 @@ def main():
                 line += f" {cells[0]} {cells[1]} {ratios[0]:>11} {ratios[1]:>8}"
             if with_frontrun and adapted:
                 checks = [check.name for check in problem.checks if check.name in bug.caught_by]
-                theirs, no_verdict = frontrun(problem, bug.path, checks, budget, baseline_runs, args.jobs)
+                theirs, no_verdict = frontrun(problem, bug_path, checks, budget, baseline_runs, args.jobs)
                 for kind in kinds:
                     overall[kind]["frontrun"] += theirs
                 no_verdicts += [(f"{slug} / {bug.name} › {check}", verdict, n)

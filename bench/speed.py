@@ -22,7 +22,6 @@ import os
 import platform
 import random
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -142,10 +141,10 @@ def make_class(folder: Path, problems, size: int) -> dict[tuple[str, str], str]:
             kind = rng.choice(["reference", "bug", "stub"] if problem.bugs else ["reference", "stub"])
             if kind == "bug":
                 bug = rng.choice(problem.bugs)
-                kind, source = f"bug {bug.name}", bug.path
+                kind, source = f"bug {bug.name}", bug.source()  # a patch bug: applied to the reference
             else:
-                source = problem.reference if kind == "reference" else problem.stub
-            shutil.copyfile(source, folder / student / f"{problem.slug}.py")
+                source = (problem.reference if kind == "reference" else problem.stub).read_bytes()
+            (folder / student / f"{problem.slug}.py").write_bytes(source)
             handed_in[(student, problem.slug)] = kind
     return handed_in
 

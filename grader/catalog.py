@@ -1,8 +1,9 @@
 """Find the problems and solutions of the repository and read them into `Problem` objects.
 
 A problem is a folder `problems/<slug>/` (problem.toml, README.md, <slug>.py, test_<slug>.py) with its
-reference and known-buggy variants in `solutions/<slug>/`. The checks file is parsed, never imported:
-the grader's own process does not run problem or student code.
+reference and known-buggy variants in `solutions/<slug>/`. A bug variant is a patch of the reference
+(`bugs/<name>.patch`, applied when it is graded) or a whole file (`bugs/<name>.py`). The checks file is
+parsed, never imported: the grader's own process does not run problem or student code.
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import patches
 from grader.policy import Rules
 
 __all__ = ["GraderError", "ProblemError", "Check", "Bug", "Problem", "root", "slugs", "load", "load_all"]
@@ -40,12 +42,49 @@ class Check:
 
 @dataclass(frozen=True)
 class Bug:
-    """A known-buggy variant of the reference and the checks that must catch it."""
+    """A known-buggy variant of the reference and the checks that must catch it.
+
+    Either a patch of the reference, `solutions/<slug>/bugs/<name>.patch` (kind "patch"), or a whole
+    file, `solutions/<slug>/bugs/<name>.py` (kind "file"). Grade `source()`, not `path`.
+    """
 
     name: str
-    path: Path
-    description: str
+    path: Path  # the .patch or the .py file in bugs/
+    description: str  # what is wrong, in one line
     caught_by: tuple[str, ...]
+    patch: patches.Patch | None = field(default=None, repr=False)  # the parsed diff of a patch bug
+
+    @property
+    def kind(self) -> str:
+        return "file" if self.patch is None else "patch"
+
+    def source(self) -> bytes:
+        """The bug's code: the file, or the reference with the patch applied.
+
+        Raises ProblemError, naming the patch, the hunk and the reference's line, if the patch does not
+        apply to the reference as it is now.
+        """
+        if self.patch is None:
+            return self.path.read_bytes()
+        slug = self.path.parent.parent.name
+        shown, reference = f"solutions/{slug}/bugs/{self.path.name}", self.path.parent.parent / f"{slug}.py"
+        if not reference.is_file():
+            raise ProblemError(f"{shown}: no reference solutions/{slug}/{slug}.py to apply it to")
+        try:
+            text = reference.read_bytes().decode("utf-8")
+            return patches.apply(self.patch, text, f"solutions/{slug}/{slug}.py").encode("utf-8")
+        except UnicodeDecodeError:
+            raise ProblemError(f"solutions/{slug}/{slug}.py: not UTF-8 text, so {shown} cannot apply") from None
+        except patches.PatchError as exc:
+            raise ProblemError(f"{shown}: {exc}") from None
+
+    def write(self, folder: Path) -> Path:
+        """Write `source()` to `folder/<slug>.py` (the name the grader grades it by) and return that path."""
+        target = Path(folder) / f"{self.path.parent.parent.name}.py"
+        data = self.source()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return target
 
 
 @dataclass(frozen=True)
@@ -168,7 +207,7 @@ def _load(base: Path, slug: str) -> Problem:
     checks = _read_checks(base, folder / f"test_{slug}.py")
     solutions = base / "solutions" / slug
     reference = solutions / f"{slug}.py"
-    bugs = tuple(_read_bug(base, path, checks) for path in sorted((solutions / "bugs").glob("*.py")))
+    bugs = _read_bugs(base, solutions, checks)
     return Problem(
         slug=slug,
         title=meta["title"],
@@ -272,12 +311,37 @@ def _read_checks(base: Path, path: Path) -> tuple[Check, ...]:
 _CAUGHT_BY = re.compile(r"^\s*Caught by:(.*)$", re.MULTILINE)
 
 
+def _read_bugs(base: Path, solutions: Path, checks: tuple[Check, ...]) -> tuple[Bug, ...]:
+    folder = solutions / "bugs"
+    paths = sorted([*folder.glob("*.py"), *folder.glob("*.patch")], key=lambda path: (path.stem, path.suffix))
+    for first, second in zip(paths, paths[1:]):
+        if first.stem == second.stem:
+            raise ProblemError(f"{_rel(base, folder)}: two bugs named {first.stem!r} ({first.name} and {second.name}); "
+                               "keep one")
+    return tuple(_read_bug(base, path, checks) for path in paths)
+
+
 def _read_bug(base: Path, path: Path, checks: tuple[Check, ...]) -> Bug:
     name = _rel(base, path)
-    doc = ast.get_docstring(_parse(base, path)) or ""
+    patch = None
+    if path.suffix == ".patch":
+        try:
+            doc, diff = patches.split(path.read_bytes().decode("utf-8"))
+            patch = patches.parse(diff)
+        except UnicodeDecodeError:
+            raise ProblemError(f"{name}: not UTF-8 text") from None
+        except patches.PatchError as exc:
+            raise ProblemError(f"{name}: {exc}") from None
+        reference = f"{path.parent.parent.name}.py"
+        if patch.old_name.rsplit("/", 1)[-1] != reference:
+            raise ProblemError(f"{name}: the diff is of {patch.old_name}, not of the reference {reference}")
+        where = "the text before the diff"
+    else:
+        doc = ast.get_docstring(_parse(base, path)) or ""
+        where = "the module docstring"
     match = _CAUGHT_BY.search(doc)
     if match is None:
-        raise ProblemError(f"{name}: the module docstring has no 'Caught by: check_a, check_b' line")
+        raise ProblemError(f"{name}: {where} has no 'Caught by: check_a, check_b' line")
     caught_by = tuple(part.strip() for part in match.group(1).split(",") if part.strip())
     if not caught_by:
         raise ProblemError(f"{name}: 'Caught by:' names no check")
@@ -286,4 +350,4 @@ def _read_bug(base: Path, path: Path, checks: tuple[Check, ...]) -> Bug:
         if check not in known:
             raise ProblemError(f"{name}: 'Caught by:' names unknown check {check!r}.{_suggest(check, known)}")
     description = doc.strip().splitlines()[0] if doc.strip() else ""
-    return Bug(name=path.stem, path=path, description=description, caught_by=caught_by)
+    return Bug(name=path.stem, path=path, description=description, caught_by=caught_by, patch=patch)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,10 +51,15 @@ def list_problems():
 
 @main.command()
 @click.argument("slug")
-def show(slug):
-    """Print the problem's spec (its README.md)."""
+@click.option("--bug", metavar="NAME",
+              help="Print the code of the bug NAME instead: its file, or the reference with its patch applied.")
+def show(slug, bug):
+    """Print the problem's spec (its README.md), or with --bug the code of a known-buggy variant."""
     problem = catalog.load(slug)
-    click.echo(problem.readme.read_text(encoding="utf-8"), nl=False)
+    if bug:
+        click.echo(problem.bug(bug).source().decode("utf-8"), nl=False)
+    else:
+        click.echo(problem.readme.read_text(encoding="utf-8"), nl=False)
 
 
 def _grade_live(problem, path, **options) -> report.Report:
@@ -96,7 +102,8 @@ def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
 @click.option("--impl", "impl", metavar="FILE", help="Grade this file instead of problems/<slug>/<slug>.py.")
 @click.option("--submission", metavar="DIR", help="Grade the files <slug>.py found in DIR (a student's folder).")
 @click.option("--reference", is_flag=True, help="Grade the reference solution.")
-@click.option("--bug", metavar="NAME", help="Grade the known-buggy variant solutions/<slug>/bugs/NAME.py.")
+@click.option("--bug", metavar="NAME",
+              help="Grade the known-buggy variant solutions/<slug>/bugs/NAME.patch (or NAME.py).")
 @click.option("--seed", type=int, help="Replay exactly this schedule seed.")
 @click.option("--base-seed", type=int, default=0, show_default=True, help="First schedule seed to explore.")
 @click.option("-k", "--check", "checks", multiple=True, metavar="NAME", help="Run only this check (repeatable).")
@@ -143,21 +150,22 @@ def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks
     live = fmt == "terminal" and out is None
     if live and notes:
         click.echo(notes[0])
-    for i, problem in enumerate(problems):
-        path, replay, missing = _subject(problem, impl, reference, bug, submitted)
-        replays[problem.slug] = replay
-        if live and len(problems) > 1:
-            click.echo(("\n" if i else "") + click.style(f"== {problem.slug} ==", bold=True))
-        options = dict(seed=seed, base_seed=base_seed, only=list(checks) or None, replay=replay)
-        if missing:
-            result = batch.missing_report(problem, missing)
-            if live:
-                click.echo(report.format_terminal(result, replay=replay, color=True))
-        elif live:
-            result = _grade_live(problem, path, **options)
-        else:
-            result = runner.grade(problem, path, **options)
-        reports.append(result)
+    with tempfile.TemporaryDirectory(prefix="grader-bug-") as scratch:  # where the code of --bug is written
+        for i, problem in enumerate(problems):
+            path, replay, missing = _subject(problem, impl, reference, bug, submitted, scratch)
+            replays[problem.slug] = replay
+            if live and len(problems) > 1:
+                click.echo(("\n" if i else "") + click.style(f"== {problem.slug} ==", bold=True))
+            options = dict(seed=seed, base_seed=base_seed, only=list(checks) or None, replay=replay)
+            if missing:
+                result = batch.missing_report(problem, missing)
+                if live:
+                    click.echo(report.format_terminal(result, replay=replay, color=True))
+            elif live:
+                result = _grade_live(problem, path, **options)
+            else:
+                result = runner.grade(problem, path, **options)
+            reports.append(result)
     if live:
         if len(reports) > 1:
             click.echo("\n" + report.format_summary(reports))
@@ -181,15 +189,16 @@ def _check_isolation(required: bool, command: str) -> None:
                "limits only.", err=True)
 
 
-def _subject(problem, impl, reference, bug, submitted):
-    """(file to grade, replay command, why there is none) for one problem and the options of `grader test`."""
+def _subject(problem, impl, reference, bug, submitted, scratch):
+    """(file to grade, replay command, why there is none) for one problem and the options of `grader test`.
+    A bug's code is written to the temporary folder `scratch`."""
     replay = f"grader test {problem.slug}"
     if reference:
         if problem.reference is None:
             raise GraderError(f"{problem.slug} has no reference solution (solutions/{problem.slug}/{problem.slug}.py)")
         return problem.reference, replay + " --reference", ""
     if bug:
-        return problem.bug(bug).path, replay + f" --bug {bug}", ""
+        return problem.bug(bug).write(Path(scratch)), replay + f" --bug {bug}", ""
     if impl:
         return impl, replay + f" --impl {impl}", ""
     if submitted is not None:
@@ -318,16 +327,22 @@ def check(slugs, jobs):
     problems = [catalog.load(slug) for slug in slugs] if slugs else catalog.load_all()
     if not problems:
         raise GraderError("no problems to check")
-    tasks = []
-    for problem in problems:
-        subjects = [problem.reference, problem.stub, *(bug.path for bug in problem.bugs)]
-        tasks += [(problem, path) for path in subjects if path is not None]
-    reports = iter(runner.grade_all(tasks, jobs=jobs))
+    with tempfile.TemporaryDirectory(prefix="grader-bugs-") as folder:
+        tasks, unapplied = [], {}  # unapplied: (slug, bug name) -> why its patch does not apply
+        for problem in problems:
+            subjects = [problem.reference, problem.stub]
+            for bug in problem.bugs:
+                try:
+                    subjects.append(bug.write(Path(folder) / problem.slug / bug.name))
+                except catalog.ProblemError as exc:
+                    unapplied[problem.slug, bug.name] = str(exc)
+            tasks += [(problem, path) for path in subjects if path is not None]
+        reports = iter(runner.grade_all(tasks, jobs=jobs))
     rows = []
     for problem in problems:
         reference = next(reports) if problem.reference is not None else None
         stub = next(reports)
-        bugs = {bug.name: next(reports) for bug in problem.bugs}
+        bugs = {bug.name: unapplied.get((problem.slug, bug.name)) or next(reports) for bug in problem.bugs}
         rows += report.soundness(problem, reference, stub, bugs, scaffold.unfinished(problem))
     click.echo(report.format_soundness(rows))
     sys.exit(0 if all(row.ok for row in rows) else 1)

@@ -249,7 +249,8 @@ class Soundness:
 
 
 def soundness(problem, reference, stub, bugs, unfinished=()) -> list[Soundness]:
-    """Rows for one problem given the reports of its reference, stub, and {bug name: report}.
+    """Rows for one problem given the reports of its reference, stub, and {bug name: report, or why the
+    bug could not be graded (a patch that no longer applies)}.
 
     Sound means: the reference gets full marks; the stub fails every check; there is at least one bug
     and each fails every check its `Caught by:` line names; no file is in `unfinished` (files that
@@ -271,8 +272,11 @@ def soundness(problem, reference, stub, bugs, unfinished=()) -> list[Soundness]:
     rows.append(Soundness(problem.slug, "stub", not passed, detail))
     if not problem.bugs:
         rows.append(Soundness(problem.slug, "bugs", False,
-                              f"no bug variants: add solutions/{problem.slug}/bugs/<what_is_wrong>.py"))
+                              f"no bug variants: add solutions/{problem.slug}/bugs/<what_is_wrong>.patch"))
     for bug in problem.bugs:
+        if isinstance(bugs[bug.name], str):
+            rows.append(Soundness(problem.slug, f"bug {bug.name}", False, bugs[bug.name]))
+            continue
         results = {c.name: c for c in bugs[bug.name].checks}
         missed = [name for name in bug.caught_by if results[name].passed]
         if missed:

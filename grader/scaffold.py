@@ -57,8 +57,12 @@ Next steps (docs/instructor-guide.md walks through an example):
   2. problems/{slug}/{slug}.py: the stub; every method raises NotImplementedError.
   3. solutions/{slug}/{slug}.py: the reference solution.
   4. problems/{slug}/test_{slug}.py: the checks; each docstring states its guarantee.
-  5. solutions/{slug}/bugs/<what_is_wrong>.py: a buggy variant per likely mistake, its docstring
-     saying what is wrong and ending with a line 'Caught by: check_a, check_b'.
+  5. solutions/{slug}/bugs/<what_is_wrong>.patch: the reference with one likely mistake, as a patch.
+     Copy the reference, make the mistake in the copy (/tmp/{slug}.py), and diff the two:
+       cp solutions/{slug}/{slug}.py /tmp/{slug}.py
+       diff -u solutions/{slug}/{slug}.py /tmp/{slug}.py > solutions/{slug}/bugs/<what_is_wrong>.patch
+     Then write above the diff a line saying what is wrong and a line 'Caught by: check_a, check_b'.
+     A bug that is a different design is a whole file, bugs/<what_is_wrong>.py, with that docstring.
   Replace every {TODO}, then run: grader check {slug}"""
 
 
@@ -69,7 +73,7 @@ def unfinished(problem: Problem) -> list[str]:
     found = []
     for folder in folders:
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".md", ".toml") and "__pycache__" not in path.parts:
+            if path.is_file() and path.suffix in (".py", ".md", ".toml", ".patch") and "__pycache__" not in path.parts:
                 if TODO in path.read_text(encoding="utf-8", errors="replace"):
                     found.append(path.relative_to(base).as_posix())
     return found

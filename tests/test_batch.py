@@ -24,7 +24,7 @@ def run(*args):
 def _class(root: Path, fixture: Path) -> Path:
     """Six students of the fixture problem tally, each with a different kind of submission."""
     reference = (fixture / "solutions/tally/tally.py").read_text()
-    bug = (fixture / "solutions/tally/bugs/ignores_amount.py").read_text()
+    bug = catalog.load("tally", fixture).bug("ignores_amount").source().decode()
     stub = (fixture / "problems/tally/tally.py").read_text()
     files = {
         "alice/tally.py": reference,
@@ -190,7 +190,8 @@ def test_started_tells_an_untouched_stub_from_work(tmp_path):
         except catalog.ProblemError:  # a folder that is being written; tests/test_problems.py reports it
             continue
         assert not started(problem.stub), slug
-        assert [path.name for path in [problem.reference, *(b.path for b in problem.bugs)] if not started(path)] == []
+        bugs = [bug.write(tmp_path / slug / bug.name) for bug in problem.bugs]
+        assert [path for path in [problem.reference, *bugs] if not started(path)] == []
     partial = tmp_path / "tally.py"
     stub = (REPO / "tests/fixtures/root/problems/tally/tally.py").read_text()
     partial.write_text(stub.replace('raise NotImplementedError("add() is yours to write; see README.md")',
@@ -230,11 +231,12 @@ BUG_FAILS = {
 
 
 def _variants(problem):
-    """(file, expected score) for the reference, the stub and each bug of BUG_FAILS."""
+    """(code, expected score) for the reference, the stub and each bug of BUG_FAILS."""
     points = {check.name: check.points for check in problem.checks}
-    variants = [(problem.reference, problem.max_score), (problem.stub, 0)]
+    variants = [(problem.reference.read_text(), problem.max_score), (problem.stub.read_text(), 0)]
     for name, fails in BUG_FAILS[problem.slug].items():
-        variants.append((problem.bug(name).path, problem.max_score - sum(points[check] for check in fails)))
+        code = problem.bug(name).source().decode()  # a patch bug: applied to the reference
+        variants.append((code, problem.max_score - sum(points[check] for check in fails)))
     return variants
 
 
@@ -251,11 +253,11 @@ def test_a_class_of_30_gets_the_expected_gradebook(tmp_path, monkeypatch):
         folder.mkdir(parents=True)
         counter_score = buffer_score = 0  # a problem not handed in scores 0
         if i % 2 == 0 or i % 5 == 0:  # even students hand in counter.py, odd ones bounded_buffer.py, some both
-            path, counter_score = counters[i // 2 % len(counters)]
-            (folder / "counter.py").write_text(path.read_text())
+            code, counter_score = counters[i // 2 % len(counters)]
+            (folder / "counter.py").write_text(code)
         if i % 2 == 1 or i % 5 == 0:
-            path, buffer_score = buffers[i // 2 % len(buffers)]
-            (folder / "bounded_buffer.py").write_text(path.read_text())
+            code, buffer_score = buffers[i // 2 % len(buffers)]
+            (folder / "bounded_buffer.py").write_text(code)
         if i % 6 == 0:  # files that must not take part in grading
             (student / "conftest.py").write_text("raise SystemExit('a conftest must never run')\n")
             (student / "queue.py").write_text("raise ImportError('shadows the standard queue')\n")

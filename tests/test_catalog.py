@@ -17,8 +17,10 @@ def test_loads_the_fixture_problem(fixture_root):
     )
     assert problem.max_score == 5
     assert problem.reference == fixture_root / "solutions/tally/tally.py"
-    assert [(bug.name, bug.caught_by, bug.description) for bug in problem.bugs] == [
-        ("ignores_amount", ("adds_amount",), "add(n) always adds 1, whatever n is.")]
+    assert [(bug.name, bug.kind, bug.caught_by, bug.description) for bug in problem.bugs] == [
+        ("ignores_amount", "patch", ("adds_amount",), "add(n) always adds 1, whatever n is.")]
+    reference = problem.reference.read_bytes()
+    assert problem.bugs[0].source() == reference.replace(b"self._value += n", b"self._value += 1")
     assert catalog.slugs() == ["tally"]
 
 
@@ -100,20 +102,81 @@ def test_points_must_be_a_literal(copied_root):
     assert str(info.value) == "problems/tally/test_tally.py:7: points of 'starts_at_zero' must be one positive integer literal"
 
 
+def _diff(root):
+    """The diff of the fixture's patch bug, without its description."""
+    text = (root / "solutions/tally/bugs/ignores_amount.patch").read_text()
+    return text[text.index("diff --git"):]
+
+
+@pytest.mark.parametrize("kind", ["patch", "py"])
 @pytest.mark.parametrize(
-    "docstring, message",
+    "description, message",
     [
-        ('"""Adds 1."""', "the module docstring has no 'Caught by: check_a, check_b' line"),
-        ('"""Adds 1.\n\nCaught by:\n"""', "'Caught by:' names no check"),
-        ('"""Adds 1.\n\nCaught by: adds_amount, adds_amout\n"""',
+        ("Adds 1.", "{where} has no 'Caught by: check_a, check_b' line"),
+        ("Adds 1.\n\nCaught by:", "'Caught by:' names no check"),
+        ("Adds 1.\n\nCaught by: adds_amount, adds_amout",
          "'Caught by:' names unknown check 'adds_amout'. Did you mean 'adds_amount'?"),
     ],
 )
-def test_bug_caught_by_errors(copied_root, docstring, message):
-    (copied_root / "solutions/tally/bugs/ignores_amount.py").write_text(docstring + "\n")
+def test_bug_caught_by_errors(copied_root, kind, description, message):
+    bugs = copied_root / "solutions/tally/bugs"
+    if kind == "patch":
+        (bugs / "ignores_amount.patch").write_text(description + "\n\n" + _diff(copied_root))
+        where = "the text before the diff"
+    else:
+        (bugs / "ignores_amount.patch").unlink()
+        (bugs / "ignores_amount.py").write_text(f'"""{description}\n"""\n')
+        where = "the module docstring"
     with pytest.raises(ProblemError) as info:
         catalog.load("tally")
-    assert str(info.value) == f"solutions/tally/bugs/ignores_amount.py: {message}"
+    assert str(info.value) == f"solutions/tally/bugs/ignores_amount.{kind}: {message.format(where=where)}"
+
+
+def test_reads_whole_file_and_patch_bugs_side_by_side(copied_root):
+    (copied_root / "solutions/tally/bugs/starts_at_one.py").write_text(
+        '"""Tally() starts at 1.\n\nCaught by: starts_at_zero\n"""\nclass Tally:\n    value = 1\n')
+    bugs = catalog.load("tally").bugs
+    assert [(bug.name, bug.kind, bug.caught_by) for bug in bugs] == [
+        ("ignores_amount", "patch", ("adds_amount",)), ("starts_at_one", "file", ("starts_at_zero",))]
+    assert bugs[1].source() == (copied_root / "solutions/tally/bugs/starts_at_one.py").read_bytes()
+
+
+def test_a_patch_that_no_longer_applies_names_the_patch_hunk_and_line(copied_root):
+    reference = copied_root / "solutions/tally/tally.py"
+    reference.write_text(reference.read_text().replace("with self._lock:\n            self._value += n",
+                                                       "with self._lock:  # one add at a time\n            self._value += n"))
+    bug = catalog.load("tally").bug("ignores_amount")  # loading does not apply it: grader check reports it
+    with pytest.raises(ProblemError) as info:
+        bug.source()
+    assert str(info.value) == (
+        "solutions/tally/bugs/ignores_amount.patch: hunk 1 of 1 (@@ -10,7 +10,7 @@) does not apply to "
+        "solutions/tally/tally.py: at line 12 the patch expects '        with self._lock:', the file has "
+        "'        with self._lock:  # one add at a time'; its 7 old lines match nowhere else")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Adds 1.\n\nCaught by: adds_amount\n", "no diff in it (a '--- file' line, then '+++ file', then '@@' hunks)"),
+        ("Caught by: adds_amount\n--- a/solutions/tally/other.py\n+++ b/solutions/tally/other.py\n@@ -1 +1 @@\n-a\n+b\n",
+         "the diff is of solutions/tally/other.py, not of the reference tally.py"),
+        ("Caught by: adds_amount\n--- a/solutions/tally/tally.py\n+++ b/solutions/tally/tally.py\n@@ -1 +1 @@\n-a\n",
+         "hunk 1 (@@ -1 +1 @@): the diff ends after 1 of its 1 old and 0 of its 1 new lines"),
+    ],
+)
+def test_a_broken_patch_is_a_broken_folder(copied_root, text, message):
+    (copied_root / "solutions/tally/bugs/ignores_amount.patch").write_text(text)
+    with pytest.raises(ProblemError) as info:
+        catalog.load("tally")
+    assert str(info.value) == f"solutions/tally/bugs/ignores_amount.patch: {message}"
+
+
+def test_two_bugs_of_one_name_are_refused(copied_root):
+    (copied_root / "solutions/tally/bugs/ignores_amount.py").write_text('"""Adds 1.\n\nCaught by: adds_amount\n"""\n')
+    with pytest.raises(ProblemError) as info:
+        catalog.load("tally")
+    assert str(info.value) == ("solutions/tally/bugs: two bugs named 'ignores_amount' (ignores_amount.patch and "
+                               "ignores_amount.py); keep one")
 
 
 def test_unknown_bug_and_check_suggest(fixture_root):
@@ -128,7 +191,12 @@ def test_unknown_bug_and_check_suggest(fixture_root):
 
 def test_missing_reference_is_none(copied_root):
     (copied_root / "solutions/tally/tally.py").unlink()
-    assert catalog.load("tally").reference is None
+    problem = catalog.load("tally")
+    assert problem.reference is None
+    with pytest.raises(ProblemError) as info:
+        problem.bug("ignores_amount").source()
+    assert str(info.value) == ("solutions/tally/bugs/ignores_amount.patch: no reference solutions/tally/tally.py "
+                               "to apply it to")
 
 
 def test_root_without_problems_folder(tmp_path, monkeypatch):

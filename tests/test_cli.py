@@ -260,9 +260,43 @@ def test_check_is_sound_on_the_fixture(fixture_root):
 
 
 def test_check_reports_a_missed_bug(copied_root):
-    bug = copied_root / "solutions/tally/bugs/ignores_amount.py"
+    bug = copied_root / "solutions/tally/bugs/ignores_amount.patch"
     bug.write_text(bug.read_text().replace("Caught by: adds_amount", "Caught by: adds_amount, counts_every_add"))
     result = run("check", "tally")
     assert result.exit_code == 1
     assert "tally    bug ignores_amount  UNSOUND  missed: passes counts_every_add\n" in result.output
     assert result.output.endswith("1 problem(s): 1 unsound row(s)\n")
+
+
+def test_check_grades_both_kinds_of_bug_and_a_stale_patch_is_unsound(copied_root):
+    bugs = copied_root / "solutions/tally/bugs"
+    (bugs / "starts_at_one.py").write_text('"""Tally() starts at 1.\n\nCaught by: starts_at_zero\n"""\n'
+                                           "class Tally:\n    value = 1\n\n    def add(self, n=1):\n        pass\n")
+    result = run("check", "tally")
+    assert (result.exit_code, result.output) == (0, (
+        "problem  graded              verdict  detail\n"
+        "tally    reference           ok       full marks 5/5\n"
+        "tally    stub                ok       fails all 3 checks\n"
+        "tally    bug ignores_amount  ok       caught by adds_amount\n"
+        "tally    bug starts_at_one   ok       caught by starts_at_zero\n"
+        "1 problem(s): all sound\n"))
+    reference = copied_root / "solutions/tally/tally.py"
+    reference.write_text(reference.read_text().replace("self._value += n", "self._value = self._value + n"))
+    result = run("check", "tally")
+    assert (result.exit_code, result.output) == (1, (
+        "problem  graded              verdict  detail\n"
+        "tally    reference           ok       full marks 5/5\n"
+        "tally    stub                ok       fails all 3 checks\n"
+        "tally    bug ignores_amount  UNSOUND  solutions/tally/bugs/ignores_amount.patch: hunk 1 of 1 (@@ -10,7 +10,7 @@) "
+        "does not apply to solutions/tally/tally.py: at line 13 the patch expects '            self._value += n', "
+        "the file has '            self._value = self._value + n'; its 7 old lines match nowhere else\n"
+        "tally    bug starts_at_one   ok       caught by starts_at_zero\n"
+        "1 problem(s): 1 unsound row(s)\n"))
+    result = run("test", "tally", "--bug", "ignores_amount")
+    assert (result.exit_code, result.output.split(": hunk")[0]) == (2, "Error: solutions/tally/bugs/ignores_amount.patch")
+
+
+def test_show_prints_a_bug_with_its_patch_applied(fixture_root):
+    result = run("show", "tally", "--bug", "ignores_amount")
+    reference = (fixture_root / "solutions/tally/tally.py").read_text()
+    assert (result.exit_code, result.output) == (0, reference.replace("self._value += n", "self._value += 1"))

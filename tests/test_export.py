@@ -141,7 +141,7 @@ def test_gradescope_bundle_grades_a_good_and_a_broken_submission(hidden_root, tm
     assert gradescope_schema.errors(good) == []
     assert (good["score"], [t["status"] for t in good["tests"]]) == (6, ["passed"] * 4)
 
-    broken = _run_autograder(root, (hidden_root / "solutions/tally/bugs/ignores_amount.py").read_text())
+    broken = _run_autograder(root, catalog.load("tally").bug("ignores_amount").source().decode())
     assert gradescope_schema.errors(broken) == []
     assert broken["score"] == 3
     tests = {t["name"]: t for t in broken["tests"]}
@@ -170,7 +170,7 @@ def test_classroom_workflow_grades_each_visible_check(hidden_root, tmp_path):
     assert 'TALLY-ADDS-AMOUNT_RESULTS: "${{steps.tally-adds-amount.outputs.result}}"\n' in workflow
     assert not (repo / "solutions").exists() and "adds_negative" not in (repo / "problems/tally/test_tally.py").read_text()
     # Each test as GitHub Classroom runs it: the command in the repository, all or nothing on its exit status.
-    shutil.copyfile(hidden_root / "solutions/tally/bugs/ignores_amount.py", repo / "problems/tally/tally.py")
+    (repo / "problems/tally/tally.py").write_bytes(catalog.load("tally").bug("ignores_amount").source())
     score = 0
     for command, _, points in tests:
         if _python(repo, "-m", "grader", *command.split()[1:]).returncode == 0:

@@ -1,6 +1,7 @@
 """Every problem of the repository is sound: the reference gets full marks, the stub fails every check,
-each known bug fails every check its `Caught by:` line names, and the second correct solution in
-tests/second_solutions/ gets full marks. A new problem folder is covered here without touching this file."""
+each known bug (a patch applied to the reference, or a whole file) fails every check its `Caught by:` line
+names, and the second correct solution in tests/second_solutions/ gets full marks. A new problem folder is
+covered here without touching this file."""
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,8 @@ def test_stub_fails_every_check(problem):
 
 
 @pytest.mark.parametrize("problem, bug", BUGS, ids=[f"{p.slug}-{b.name}" for p, b in BUGS])
-def test_bug_is_caught_by_the_checks_it_names(problem, bug):
-    result = runner.grade(problem, bug.path, only=bug.caught_by)
+def test_bug_is_caught_by_the_checks_it_names(problem, bug, tmp_path):
+    result = runner.grade(problem, bug.write(tmp_path), only=bug.caught_by)  # a patch bug: applied to the reference
     assert [c.name for c in result.checks if c.passed] == []
 
 

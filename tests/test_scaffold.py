@@ -4,7 +4,7 @@ The problem written here is the worked example of docs/instructor-guide.md.
 """
 from click.testing import CliRunner
 
-from grader import catalog
+from grader import catalog, scaffold
 from grader.cli import main
 
 
@@ -25,8 +25,12 @@ Next steps (docs/instructor-guide.md walks through an example):
   2. problems/ticket_dispenser/ticket_dispenser.py: the stub; every method raises NotImplementedError.
   3. solutions/ticket_dispenser/ticket_dispenser.py: the reference solution.
   4. problems/ticket_dispenser/test_ticket_dispenser.py: the checks; each docstring states its guarantee.
-  5. solutions/ticket_dispenser/bugs/<what_is_wrong>.py: a buggy variant per likely mistake, its docstring
-     saying what is wrong and ending with a line 'Caught by: check_a, check_b'.
+  5. solutions/ticket_dispenser/bugs/<what_is_wrong>.patch: the reference with one likely mistake, as a patch.
+     Copy the reference, make the mistake in the copy (/tmp/ticket_dispenser.py), and diff the two:
+       cp solutions/ticket_dispenser/ticket_dispenser.py /tmp/ticket_dispenser.py
+       diff -u solutions/ticket_dispenser/ticket_dispenser.py /tmp/ticket_dispenser.py > solutions/ticket_dispenser/bugs/<what_is_wrong>.patch
+     Then write above the diff a line saying what is wrong and a line 'Caught by: check_a, check_b'.
+     A bug that is a different design is a whole file, bugs/<what_is_wrong>.py, with that docstring.
   Replace every TODO(author), then run: grader check ticket_dispenser
 """
 
@@ -44,7 +48,7 @@ def test_new_scaffolds_every_file_and_check_says_what_is_missing(copied_root):
         "ticket_dispenser  reference  UNSOUND  0/3, fails first_call, concurrent_calls: ticket_dispenser.py:13: "
         "NotImplementedError: TODO(author): write the reference solution\n"
         "ticket_dispenser  stub       ok       fails all 2 checks\n"
-        "ticket_dispenser  bugs       UNSOUND  no bug variants: add solutions/ticket_dispenser/bugs/<what_is_wrong>.py\n"
+        "ticket_dispenser  bugs       UNSOUND  no bug variants: add solutions/ticket_dispenser/bugs/<what_is_wrong>.patch\n"
         "ticket_dispenser  files      UNSOUND  TODO left in problems/ticket_dispenser/README.md, "
         "problems/ticket_dispenser/problem.toml, problems/ticket_dispenser/test_ticket_dispenser.py, "
         "problems/ticket_dispenser/ticket_dispenser.py, solutions/ticket_dispenser/ticket_dispenser.py\n"
@@ -115,20 +119,23 @@ class TicketDispenser:
             return self._last
 '''
 
+# The reference with one mistake: made with cp, an edit and diff -u, then the two lines above the diff.
 BUG = '''\
-"""take() reads and writes the counter without a lock: two threads can get the same ticket.
+take() reads and writes the counter without the lock: two threads can get the same ticket.
 
 Caught by: concurrent_takes_are_unique
-"""
 
-
-class TicketDispenser:
-    def __init__(self):
-        self._last = 0
-
-    def take(self):
-        self._last += 1
-        return self._last
+--- solutions/ticket_dispenser/ticket_dispenser.py	2026-12-04 22:26:34.491060463 +0000
++++ /tmp/ticket_dispenser.py	2026-12-04 22:26:34.491344537 +0000
+@@ -11,6 +11,5 @@
+         self._last = 0
+ 
+     def take(self):
+-        with self._lock:
+-            self._last += 1
+-            return self._last
++        self._last += 1
++        return self._last
 '''
 
 CHECKS = '''\
@@ -177,7 +184,7 @@ def test_a_new_problem_filled_in_by_hand_is_sound(copied_root):
     (problem / "ticket_dispenser.py").write_text(STUB)
     (problem / "test_ticket_dispenser.py").write_text(CHECKS)
     (solutions / "ticket_dispenser.py").write_text(REFERENCE)
-    (solutions / "bugs/unlocked_take.py").write_text(BUG)
+    (solutions / "bugs/unlocked_take.patch").write_text(BUG)
     result = run("check", "ticket_dispenser")
     assert (result.exit_code, result.output) == (0, (
         "problem           graded             verdict  detail\n"
@@ -186,3 +193,9 @@ def test_a_new_problem_filled_in_by_hand_is_sound(copied_root):
         "ticket_dispenser  bug unlocked_take  ok       caught by concurrent_takes_are_unique\n"
         "1 problem(s): all sound\n"
     ))
+
+
+def test_a_bug_patch_still_holding_a_todo_is_unfinished(copied_root):
+    bug = copied_root / "solutions/tally/bugs/ignores_amount.patch"
+    bug.write_text("TODO(author): what is wrong.\n" + bug.read_text())
+    assert scaffold.unfinished(catalog.load("tally")) == ["solutions/tally/bugs/ignores_amount.patch"]
