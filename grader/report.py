@@ -117,6 +117,9 @@ def format_terminal(report: Report, *, replay: str | None = None, verdicts: bool
         lines.append(f"Note: ignored {report.rejected_lines} result line(s) that did not come from the grader.")
     if report.review:
         lines += ["Needs review (the score is not affected):", *_indent("\n".join(report.review))]
+    isolation = report.limits.get("sandbox", {}).get("summary") if isinstance(report.limits, dict) else None
+    if isolation:
+        lines.append(f"Isolation: {isolation}")
     lines.append(f"Score: {report.score}/{report.max_score}")
     return "\n".join(lines)
 
@@ -221,6 +224,9 @@ def to_gradescope(reports: list[Report], *, replay=None, notes=()) -> dict:
     summary = [f"{r.problem}: {r.score}/{r.max_score}" for r in reports]
     summary += [f"{r.problem}: could not import the submission: {r.import_error}" for r in reports if r.import_error]
     summary += notes
+    isolation = sorted({r.limits["sandbox"]["summary"] for r in reports
+                        if isinstance(r.limits, dict) and "summary" in r.limits.get("sandbox", {})})
+    summary += [f"Isolation: {', '.join(isolation)}"] if isolation else []
     return {
         "score": sum(r.score for r in reports),
         "execution_time": round(seconds),

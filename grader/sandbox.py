@@ -99,18 +99,18 @@ class Plan:
                 "files": {"namespaces": "a read-only view, a fresh scratch folder and /tmp",
                           "uid": "the machine's, as its own unprivileged uid",
                           "none": "the machine's, as the grader's user"}[self.level],
-                "cgroup": self.cgroup or "none"}
+                "cgroup": self.cgroup or "none", "summary": self.summary}
 
     @property
     def summary(self) -> str:
-        """One line for the student's report: `isolation: namespaces (...)`."""
+        """For the student's report: `namespaces (own namespaces, read-only files, no network, cgroup)`."""
         if self.level == "namespaces":
             how = "own namespaces, read-only files, no network"
         elif self.level == "uid":
             how = "own unprivileged user" + (", own PID namespace" if self.pid_namespace else "")
         else:
             how = "no OS sandbox, limits only"
-        return f"isolation: {self.level} ({how}{', cgroup' if self.cgroup else ''})"
+        return f"{self.level} ({how}{', cgroup' if self.cgroup else ''})"
 
 
 @functools.cache

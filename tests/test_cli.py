@@ -11,7 +11,10 @@ from xml.etree import ElementTree
 from click.testing import CliRunner
 
 import gradescope_schema
+from grader import sandbox
 from grader.cli import main
+
+ISOLATION = sandbox.plan().summary  # the last line but one of every report
 
 
 def run(*args):
@@ -51,6 +54,7 @@ def test_test_working_copy_fails_with_exit_1(fixture_root):
         "FAIL tally › starts_at_zero (1 point)\n"
         "  Expected: A new tally reads 0.\n"
         "  tally.py:6: NotImplementedError: Tally() is yours to write; see README.md\n"
+        f"Isolation: {ISOLATION}\n"
         "Score: 0/1\n"
     )
 
@@ -71,6 +75,7 @@ def test_test_prints_every_verdict_then_each_failure_with_its_hint(fixture_root)
         "FAIL tally › counts_every_add (2 points)\n"
         "  Expected: Every add() from 4 threads is counted.\n" + stub_error +
         "  Hint: Guard the read-modify-write with a lock.\n"
+        f"Isolation: {ISOLATION}\n"
         "Score: 0/5\n"
     )
 
@@ -95,7 +100,7 @@ def test_test_gradescope_is_valid_results_json(fixture_root):
     assert result.exit_code == 1
     data = json.loads(result.output)
     assert gradescope_schema.errors(data) == []
-    assert (data["score"], data["output"]) == (3, "tally: 3/5")
+    assert (data["score"], data["output"]) == (3, f"tally: 3/5\nIsolation: {ISOLATION}")
     assert [(t["name"], t["score"], t["max_score"], t["status"], t["visibility"]) for t in data["tests"]] == [
         ("tally › starts_at_zero", 1, 1, "passed", "visible"),
         ("tally › adds_amount", 0, 2, "failed", "visible"),
@@ -131,6 +136,7 @@ def test_test_all_grades_started_problems_with_a_summary(copied_root):
         "PASS starts_at_zero (1 point)\n"
         "PASS adds_amount (2 points)\n"
         "PASS counts_every_add (2 points)\n"
+        f"Isolation: {ISOLATION}\n"
         "Score: 5/5\n"
     )
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import gradescope_schema
-from grader import catalog
+from grader import catalog, sandbox
 from grader.cli import main
 
 # A hidden check added to the fixture problem: ignores_amount fails it, the reference passes it.
@@ -26,6 +26,8 @@ def test_adds_negative(impl):
     tally.add(-3)
     assert tally.value == -3, "SECRET scenario"
 '''
+
+ISOLATION = sandbox.plan().summary  # the last line but one of every report
 
 
 def run(*args):
@@ -68,6 +70,7 @@ def test_a_hidden_failure_shows_name_and_guarantee_only(hidden_root):
         "FAIL tally › adds_negative (1 point)\n"
         "  Expected: add(n) with a negative n subtracts.\n"
         "  This check is hidden: its details are not shown.\n"
+        f"Isolation: {ISOLATION}\n"
         "Score: 0/1\n"
     )
 
