@@ -17,6 +17,7 @@ import os
 import re
 import resource
 import secrets
+import shlex
 import select
 import shutil
 import signal
@@ -131,11 +132,10 @@ def _grade(problem: Problem, impl: Path, source: bytes, names: list[str], check_
         checks_copy = Path(harness) / problem.checks_file.name
         shutil.copyfile(problem.checks_file, checks_copy)
         ini = Path(harness) / "pytest.ini"
-        ini.write_text(_INI)
         lib = Path(harness) / "lib"  # the child imports this grader, whatever else the environment installed
         lib.mkdir()
         (lib / "grader").symlink_to(Path(__file__).resolve().parent, target_is_directory=True)
-        for path in (harness, lib, checks_copy, ini):  # readable by the child's own uid; never writable by it
+        for path in (harness, lib, checks_copy):  # readable by the child's own uid; never writable by it
             os.chmod(path, 0o755 if Path(path).is_dir() else 0o644)
         scratch_in, checks_in = sandbox.inside(plan, Path(scratch), Path(harness))
         impl_in = f"{scratch_in}/{problem.slug}.py"
@@ -151,12 +151,13 @@ def _grade(problem: Problem, impl: Path, source: bytes, names: list[str], check_
             options += ["--grader-seed", str(seed)]
         if replay:
             options += ["--grader-replay", replay]
-        cmd = [
-            sys.executable, "-s", "-P", "-m", "pytest",
-            "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.plugin",
-            "-p", "no:cacheprovider", "-c", f"{checks_in}/pytest.ini", "--rootdir", checks_in, "--confcutdir",
-            checks_in, "-q", "--tb=short", "--show-capture=no", "--color=no", *options, *targets,
-        ]
+        plugins = ["-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.plugin",
+                   "-p", "no:cacheprovider", "-q", "--tb=short", "--show-capture=no", "--color=no"]
+        # the options in the ini file: the test process's command line says only what it runs
+        ini.write_text(_INI.replace("addopts =", "addopts = " + shlex.join([*plugins, *options])))
+        os.chmod(ini, 0o644)
+        cmd = [sys.executable, "-s", "-P", "-m", "pytest", "-c", f"{checks_in}/pytest.ini", "--rootdir", checks_in,
+               "--confcutdir", checks_in, *targets]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin") if plan.level != "namespaces" else "/usr/bin:/bin",
             "HOME": scratch_in,

@@ -14,7 +14,7 @@
 
 At every level the test process gets its own session and resource limits, and a cgroup of its own (CPU
 weight, memory, process count) where one can be made (grader.cgroup). Every process of a run carries
-`-X grader-run=<id>` on its command line, so a scan of /proc finds (and kills) anything of it left.
+`-X run=<id>` on its command line, so a scan of /proc finds (and kills) anything of it left.
 """
 from __future__ import annotations
 
@@ -297,7 +297,7 @@ class Child:
         self._stopping = threading.Lock()
         self._uid = _Uid() if plan.own_uid else None
         uid = self._uid.uid if self._uid else -1
-        cmd = [cmd[0], "-X", f"grader-run={self.run_id}", *cmd[1:]]
+        cmd = [cmd[0], "-X", f"run={self.run_id}", *cmd[1:]]
         join_fds = []
         try:
             self.cgroup = Cgroup.make(f"run-{self.run_id}", memory=_memory_limit(rlimits), processes=PROCESS_LIMIT)
@@ -375,7 +375,7 @@ class Child:
         self.proc.wait()
         self._read_status()
         left = self.cgroup.kill(SWEEP_TIME) if self.cgroup else 0
-        marker = f"grader-run={self.run_id}".encode()
+        marker = f"run={self.run_id}".encode()
         uid = self._uid.uid if self._uid else None
         left = max(left, _sweep(lambda pid: marker in _cmdline(pid) or (uid is not None and _uid_of(pid) == uid)))
         self._close()
@@ -413,7 +413,7 @@ def _memory_limit(rlimits: list) -> int:
 
 def processes_of(run_id: str) -> list[int]:
     """Live processes (not zombies) of the run `run_id`, found by the marker on their command line."""
-    marker = f"grader-run={run_id}".encode()
+    marker = f"run={run_id}".encode()
     return [pid for pid in _pids() if marker in _cmdline(pid) and _alive(pid)]
 
 

@@ -29,7 +29,8 @@ CASES = tomllib.loads((HERE / "cases.toml").read_text())
 REPO = Path(__file__).resolve().parent.parent
 # problem in cases.toml -> (slug, repository root)
 ROOTS = {"tally": ("tally", Path(__file__).parent / "fixtures" / "root"), "async_tally": ("async_tally", HERE / "root"),
-         "pacer": ("pacer", HERE / "root"), "open_tally": ("tally", HERE / "open_root"), "counter": ("counter", REPO)}
+         "pacer": ("pacer", HERE / "root"), "open_tally": ("tally", HERE / "open_root"), "counter": ("counter", REPO),
+         "vault": ("vault", HERE / "root")}
 GRADER_MEMORY = 300 * 2**20  # bytes of resident memory the grader itself may reach, whatever the submission does
 
 # The grader, in a process of its own: grade one file, write the JSON report, print the terminal one.
@@ -53,7 +54,7 @@ def matches(pattern, text) -> bool:
 
 def live_processes(run_id: str) -> list[str]:
     """Command lines of live processes that carry the run's marker (read from /proc, independently of the grader)."""
-    marker = f"grader-run={run_id}".encode()
+    marker = f"run={run_id}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         try:
@@ -164,6 +165,8 @@ def test_hostile_submission(name, graded):
     assert len(data["review"]) == len(review) and all(map(matches, review, data["review"])), data["review"]
     for path in case.get("absent", []):
         assert not Path(path).exists(), f"the submission wrote {path}"
+    if "secret" in case:
+        assert case["secret"] not in out.read_text(encoding="utf-8") + done.stdout + done.stderr
     if "stdout" in case:
         assert any(matches(case["stdout"], line) for line in data["stdout"].splitlines()), data["stdout"][-3000:]
     if case["problem"] == "open_tally":  # graded with the source policy off: a real problem refuses it

@@ -430,7 +430,7 @@ def needs_namespaces():
 
 
 VIEW_PROBE = '''\
-import os, socket
+import os, socket, sys
 
 PYTHON = os.path.dirname(os.__file__)
 
@@ -455,6 +455,7 @@ SEEN = {
     "write_here": attempt(lambda: write(os.path.join(os.getcwd(), "x"))),
     "network": socket.if_nameindex(), "processes": len([p for p in os.listdir("/proc") if p.isdigit()]) < 5,
     "checks": os.path.exists("/opt/checks/test_tally.py"),  # gone once collected: hidden checks stay hidden
+    "names": [text for text in (*sys.argv, *os.environ.values(), os.getcwd()) if "grader" in text.lower()],
 }
 
 
@@ -475,7 +476,7 @@ def test_the_namespaces_level_shows_an_allowlisted_view_and_no_network(tally, tm
                      | {Path(p).parts[1] for p in (sandbox._python_folders() + [str(Path(runner.__file__).parent)])})
         expected = {"uid": os.geteuid() == 0, "top": top, "repository": False, "host_tmp": False,
                     "write_python": "OSError: [Errno 30] Read-only file system: 'x'", "write_here": "written", "network": [(1, "lo")],
-                    "processes": True, "checks": False}
+                    "processes": True, "checks": False, "names": []}
         source = VIEW_PROBE.replace("REPOSITORY", repr(str(Path(__file__).parent / "fixtures"))).replace(
             "MARKER", repr(str(marker))).replace("EXPECTED", repr(expected))
         result = grade(tally, tmp_path, source, only="starts_at_zero")
