@@ -38,7 +38,7 @@ __all__ = ["DEFAULT_MODULES", "ALWAYS_FORBIDDEN", "ALLOWED_DUNDERS", "REFUSED_BU
 DEFAULT_MODULES = frozenset({
     "__future__", "abc", "asyncio", "bisect", "collections", "collections.abc", "concurrent.futures",
     "contextlib", "copy", "dataclasses", "enum", "functools", "heapq", "itertools", "math", "numbers", "operator",
-    "queue", "random", "statistics", "threading", "time", "typing", "weakref",
+    "queue", "random", "re", "statistics", "threading", "time", "typing", "weakref",
 })
 ALWAYS_FORBIDDEN = frozenset({
     "threading.settrace", "threading.setprofile", "threading.settrace_all_threads",
