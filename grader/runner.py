@@ -59,12 +59,14 @@ _IMPORT = object()  # "the import of the submission was running"
 
 
 def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: int = 0, only=None,
-          replay: str | None = None, on_result=None) -> Report:
+          replay: str | None = None, on_result=None, stop_early: bool = False) -> Report:
     """Grade the file `impl_path` against `problem`'s checks (all, or the names in `only`).
 
     `seed` replays exactly one schedule; `base_seed` is the first seed the scheduler explores.
     `replay` is the command that regrades this file (`grader test counter`), for failures' Replay: lines.
     `on_result(name, passed)` is called as each check's signed result arrives (for progress lines).
+    `stop_early` stops at the first failing check (pytest's --maxfail=1); the checks after it fail with "the
+    check did not run to its end (pytest did not run all of it)" (for mutants: one failure is a kill).
     Raises GraderError if the file does not exist or `only` names an unknown check.
     """
     impl = Path(impl_path)
@@ -75,7 +77,7 @@ def grade(problem: Problem, impl_path, *, seed: int | None = None, base_seed: in
     names = [problem.check(name).name for name in only] if only else [check.name for check in problem.checks]
     check_limits, timing = calibration.check_limits(problem, lambda: _time_reference(problem))
     return _grade(problem, impl, names, check_limits, timing, seed=seed, base_seed=base_seed,
-                  targeted=bool(only), replay=replay, on_result=on_result)
+                  targeted=bool(only), replay=replay, on_result=on_result, stop_early=stop_early)
 
 
 def grade_all(tasks, jobs: int | None = None) -> list[Report]:
@@ -94,7 +96,7 @@ def _time_reference(problem: Problem) -> dict[str, float]:
 
 
 def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, timing: dict, *, seed=None,
-           base_seed: int = 0, targeted: bool = False, replay=None, on_result=None) -> Report:
+           base_seed: int = 0, targeted: bool = False, replay=None, on_result=None, stop_early=False) -> Report:
     floor = problem.time_limit
     plan = sandbox.plan()
     wall = sum(check_limits[name] for name in names) + floor + STARTUP_SLACK
@@ -145,6 +147,8 @@ def _grade(problem: Problem, impl: Path, names: list[str], check_limits: dict, t
             options += ["--grader-seed", str(seed)]
         if replay:
             options += ["--grader-replay", replay]
+        if stop_early:
+            options.append("--maxfail=1")
         cmd = [
             sys.executable, "-s", "-P", "-m", "pytest",
             "-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.plugin",
