@@ -258,8 +258,9 @@ def narrow_first(tree, text):
         moved = _dedent(text.lines(first.lineno, first.end_lineno), _width(node, node.body))
         if moved is not None:
             between = text.lines(node.lineno + 1, first.lineno - 1) if first.lineno > node.lineno + 1 else ""
+            header = text.lines(node.lineno, node.lineno)
             yield first.lineno, f"line {first.lineno} moved out of `{_shown(text, node)}`, before it", \
-                text.replace_lines(node.lineno, first.end_lineno, moved + text.lines(node.lineno, node.lineno) + between)
+                text.replace_lines(node.lineno, first.end_lineno, moved + header + between)
 
 
 def narrow_last(tree, text):

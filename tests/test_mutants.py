@@ -4,9 +4,11 @@ import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from grader import catalog, mutants, runner
 from grader.catalog import ProblemError
+from grader.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -215,7 +217,8 @@ def test_wait_loops_and_predicates():
 
 def test_no_deadline_passes_the_full_timeout():
     assert made(BOX, "no_deadline") == [
-        ("no_deadline", 27, ["-                self._changed.wait(remaining)", "+                self._changed.wait(timeout)"])]
+        ("no_deadline", 27, ["-                self._changed.wait(remaining)",
+                             "+                self._changed.wait(timeout)"])]
 
 
 def test_drop_flag_check_drops_an_operand_or_the_whole_if():
@@ -229,7 +232,8 @@ def test_drop_flag_check_drops_an_operand_or_the_whole_if():
 def test_off_by_one_flips_counts_not_times():
     """`remaining <= 0` compares a time and is left alone; each operator of a chained comparison flips alone."""
     assert made(BOX, "off_by_one") == [("off_by_one", 33, [
-        "-            return len(self._items) >= self._capacity", "+            return len(self._items) > self._capacity"])]
+        "-            return len(self._items) >= self._capacity",
+        "+            return len(self._items) > self._capacity"])]
     assert made("def valid(i, n):\n    return 0 <= i < n\n", "off_by_one") == [
         ("off_by_one", 2, ["-    return 0 <= i < n", "+    return 0 < i < n"]),
         ("off_by_one", 2, ["-    return 0 <= i < n", "+    return 0 <= i <= n"]),
@@ -250,8 +254,8 @@ def test_asyncio_operators():
         ("sequential_gather", 6, ["-        results = await asyncio.gather(*(fetch(url) for url in urls))",
                                   "+        results = [await fetch(url) for url in urls]"]),
         ("sequential_gather", 8, ["-        tasks = [group.create_task(fetch(url)) for url in urls]",
-                                  "+        tasks = [(_task := group.create_task(fetch(url)), await asyncio.wait([_task]))[0] "
-                                  "for url in urls]"]),
+                                  "+        tasks = [(_task := group.create_task(fetch(url)), "
+                                  "await asyncio.wait([_task]))[0] for url in urls]"]),
         ("drop_cancel", 13, ["-    task.cancel()"]),
         ("drop_await_cancelled", 15, ["-    await task"]),
         ("drop_await_cancelled", 16, ["-    await writer.wait_closed()"]),
@@ -330,3 +334,84 @@ def test_equivalents_file_must_give_a_one_line_reason(copied_root):
         with pytest.raises(ProblemError) as raised:
             mutants.equivalents(tally)
         assert str(raised.value).startswith(error)
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def _no_times(output):
+    """The output with each time cell (`2.1 s`) as `T s`, right-aligned as it was."""
+    return re.sub(r"\d+\.\d s", lambda time: "T s".rjust(len(time.group())), output)
+
+
+ADD_DIFF = (
+    "  --- solutions/tally/tally.py\n"
+    "  +++ mutant remove_lock-L12-c62b06\n"
+    "  @@ -10,6 +10,5 @@\n"
+    "   \n"
+    "       def add(self, n=1):\n"
+    "  -        with self._lock:\n"
+    "  -            self._value += n\n"
+    "  +        self._value += n\n"
+    "   \n"
+    "       @property\n"
+)
+
+
+def test_check_mutants_lists_each_survivor_with_its_diff_and_exits_1(copied_root):
+    (copied_root / "solutions/tally" / mutants.EQUIVALENTS).write_text(
+        "[remove_lock-L17-4b4e67]\n"
+        'reason = "value reads one int attribute, which add() replaces in one store under the lock"\n'
+        "[remove_lock-L3-000000]\n"
+        'reason = "a mutant of an earlier reference"\n')
+    result = run("check", "--mutants", "--jobs", "2")
+    assert result.exit_code == 1
+    assert _no_times(result.output) == (
+        "problem    made  killed  equivalent  survived   score    time\n"
+        "tally         2       0           1         1      0%     T s\n"
+        "\n"
+        "SURVIVED tally remove_lock-L12-c62b06: no `with self._lock:` around its block\n" + ADD_DIFF +
+        "  Grade it: grader test tally --mutant remove_lock-L12-c62b06\n"
+        "  Kill it with a stronger check, or, if no program can tell it apart from the reference, list it with a "
+        "one-line reason in solutions/tally/equivalent_mutants.toml\n"
+        "\n"
+        "STALE tally: solutions/tally/equivalent_mutants.toml lists remove_lock-L3-000000, a mutant the reference "
+        "no longer makes\n"
+        "1 problem(s): 2 mutant(s), 0 killed, 1 listed as equivalent, 1 survived\n"
+    )
+
+
+def test_check_mutants_passes_when_every_survivor_is_explained(copied_root):
+    (copied_root / "solutions/tally" / mutants.EQUIVALENTS).write_text(
+        '[remove_lock-L17-4b4e67]\nreason = "one int read"\n'
+        '[remove_lock-L12-c62b06]\nreason = "listed for this test"\n')
+    result = run("check", "tally", "--mutants")
+    assert result.exit_code == 0
+    assert _no_times(result.output) == (
+        "problem    made  killed  equivalent  survived   score    time\n"
+        "tally         2       0           2         0       -     T s\n"
+        "1 problem(s): 2 mutant(s), 0 killed, 2 listed as equivalent, 0 survived: every mutant killed or explained\n"
+    )
+
+
+def test_check_mutants_grades_nothing_when_the_reference_fails(copied_root):
+    reference = copied_root / "solutions/tally/tally.py"
+    reference.write_text(reference.read_text().replace("self._value += n", "self._value += 1"))
+    result = run("check", "--mutants")
+    assert result.exit_code == 1
+    assert result.output == (
+        "problem    made  killed  equivalent  survived   score    time\n"
+        "tally    the reference fails adds_amount (assert 2 == 6): mutants not graded\n"
+        "1 problem(s): 0 mutant(s), 0 killed, 0 listed as equivalent, 0 survived; 1 problem(s) not graded\n"
+    )
+
+
+def test_test_mutant_grades_one_mutant_and_says_how_to_replay(fixture_root):
+    result = run("test", "tally", "--mutant", "remove_lock-L12-c62b06", "--json")
+    assert result.exit_code == 0
+    assert '"score": 5' in result.output
+    result = run("test", "tally", "--mutant", "remove_lock-L12-c62b07")
+    assert (result.exit_code, result.output) == (2, (
+        "Error: no mutant 'remove_lock-L12-c62b07' of tally. Did you mean 'remove_lock-L12-c62b06'? "
+        "grader check --mutants tally lists the survivors\n"))
