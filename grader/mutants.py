@@ -163,8 +163,9 @@ def _delete(text: _Text, stmt, block) -> str | None:
     others = [s for s in block if s is not stmt]
     if any(s.end_lineno >= stmt.lineno and s.lineno <= stmt.end_lineno for s in others):
         return None
-    if text.rest_of_line(text.end(stmt)).strip() or text.between(text.at(stmt.lineno), text.start(stmt)).strip():
-        return None
+    after = text.rest_of_line(text.end(stmt)).strip()
+    if (after and not after.startswith("#")) or text.between(text.at(stmt.lineno), text.start(stmt)).strip():
+        return None  # code before or after it on its line (a trailing comment goes with it)
     if others:
         return text.replace_lines(stmt.lineno, stmt.end_lineno, "")
     return text.replace_lines(stmt.lineno, stmt.end_lineno, text.indent(stmt.lineno) + "pass\n")

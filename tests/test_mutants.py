@@ -196,6 +196,9 @@ def test_wakeups_weakened_or_deleted():
         ("drop_wakeup", 18, ["-            self._done.set()", "+            pass"]),
         ("drop_wakeup", 25, ["-            self._a.release()", "+            pass"]),
     ]
+    commented = "def wake(cond):\n    with cond:\n        cond.notify_all()  # every waiter\n        return True\n"
+    assert made(commented, "drop_wakeup") == [("drop_wakeup", 3, ["-        cond.notify_all()  # every waiter"])]
+    assert made("def wake(cond):\n    cond.notify(); return True\n", "drop_wakeup") == []
 
 
 def test_wait_loops_and_predicates():
