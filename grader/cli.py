@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from grader import batch, catalog, export as exports, report, runner, sandbox, scaffold
+from grader import batch, catalog, export as exports, mutants, report, runner, sandbox, scaffold
 from grader.catalog import GraderError
 from grader.report import CheckResult
 
@@ -104,6 +104,8 @@ def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
 @click.option("--reference", is_flag=True, help="Grade the reference solution.")
 @click.option("--bug", metavar="NAME",
               help="Grade the known-buggy variant solutions/<slug>/bugs/NAME.patch (or NAME.py).")
+@click.option("--mutant", metavar="ID",
+              help="Grade the generated mutant ID of the reference (grader check --mutants lists them).")
 @click.option("--seed", type=int, help="Replay exactly this schedule seed.")
 @click.option("--base-seed", type=int, default=0, show_default=True, help="First schedule seed to explore.")
 @click.option("-k", "--check", "checks", multiple=True, metavar="NAME", help="Run only this check (repeatable).")
@@ -114,13 +116,13 @@ def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
 @click.option("--for-marks", is_flag=True,
               help="This grading counts (a course platform's autograder): refuse to run without an OS sandbox.")
 @click.option("--allow-unsandboxed", is_flag=True, help="With --for-marks: grade even without an OS sandbox.")
-def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks, fmt, as_json, out, for_marks,
-         allow_unsandboxed):
+def test(slugs, every, impl, submission, reference, bug, mutant, seed, base_seed, checks, fmt, as_json, out,
+         for_marks, allow_unsandboxed):
     """Grade your implementation of each SLUG (by default your working copy). Exit 0 only on full marks."""
     fmt = "json" if as_json else fmt
     _check_isolation(for_marks and not allow_unsandboxed, "grader test --for-marks")
-    if sum(bool(x) for x in (impl, reference, bug, submission)) > 1:
-        raise GraderError("use only one of --impl, --reference, --bug and --submission")
+    if sum(bool(x) for x in (impl, reference, bug, mutant, submission)) > 1:
+        raise GraderError("use only one of --impl, --reference, --bug, --mutant and --submission")
     folder = Path(submission) if submission else None
     if folder is not None and not folder.is_dir():
         raise GraderError(f"no such folder: {submission}")
@@ -141,8 +143,11 @@ def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks
         problems = [catalog.load(slug) for slug in dict.fromkeys(slugs)]
     else:
         raise GraderError("name a problem to grade (grader test SLUG) or use --all; grader list shows the problems")
-    if len(problems) > 1 and (impl or reference or bug or checks or seed is not None):
-        raise GraderError("--impl, --reference, --bug, --seed and -k grade one problem: name exactly one")
+    if len(problems) > 1 and (impl or reference or bug or mutant or checks or seed is not None):
+        raise GraderError("--impl, --reference, --bug, --mutant, --seed and -k grade one problem: name exactly one")
+    if mutant:  # written to a temporary folder as <slug>.py, removed when the command ends
+        folder_for_mutant = click.get_current_context().with_resource(tempfile.TemporaryDirectory())
+        impl = _mutant_file(problems[0], mutant, folder_for_mutant)
     if folder is not None and submitted is None:
         submitted = batch.scan(folder, folder.name, [p.slug for p in problems])
     notes = [report.ignored_note(submitted.ignored)] if submitted and submitted.ignored else []
@@ -153,6 +158,8 @@ def test(slugs, every, impl, submission, reference, bug, seed, base_seed, checks
     with tempfile.TemporaryDirectory(prefix="grader-bug-") as scratch:  # where the code of --bug is written
         for i, problem in enumerate(problems):
             path, replay, missing = _subject(problem, impl, reference, bug, submitted, scratch)
+            if mutant:
+                replay = f"grader test {problem.slug} --mutant {mutant}"
             replays[problem.slug] = replay
             if live and len(problems) > 1:
                 click.echo(("\n" if i else "") + click.style(f"== {problem.slug} ==", bold=True))
@@ -187,6 +194,13 @@ def _check_isolation(required: bool, command: str) -> None:
                           "--allow-unsandboxed to grade with time and memory limits only")
     click.echo(f"Note: no OS sandbox on this machine ({plan.user}): the code runs as you, with time and memory "
                "limits only.", err=True)
+
+
+def _mutant_file(problem, mutant_id, folder) -> Path:
+    """The mutant mutant_id of problem's reference, written as folder/<slug>.py."""
+    path = Path(folder) / f"{problem.slug}.py"
+    path.write_text(mutants.find(problem, mutant_id).source, encoding="utf-8")
+    return path
 
 
 def _subject(problem, impl, reference, bug, submitted, scratch):
@@ -322,11 +336,15 @@ def _stamp(path: Path):
 @main.command()
 @click.argument("slugs", nargs=-1)
 @click.option("--jobs", "-j", type=int, default=CORES, show_default=True, help="Gradings to run at once.")
-def check(slugs, jobs):
+@click.option("--mutants", "mutated", is_flag=True,
+              help="Instead: grade generated concurrency mutants of each reference; fail on an unexplained survivor.")
+def check(slugs, jobs, mutated):
     """Check that each problem is sound: reference full marks, stub fails all, each bug is caught."""
     problems = [catalog.load(slug) for slug in slugs] if slugs else catalog.load_all()
     if not problems:
         raise GraderError("no problems to check")
+    if mutated:
+        _check_mutants(problems, jobs)
     with tempfile.TemporaryDirectory(prefix="grader-bugs-") as folder:
         tasks, unapplied = [], {}  # unapplied: (slug, bug name) -> why its patch does not apply
         for problem in problems:
@@ -346,6 +364,18 @@ def check(slugs, jobs):
         rows += report.soundness(problem, reference, stub, bugs, scaffold.unfinished(problem))
     click.echo(report.format_soundness(rows))
     sys.exit(0 if all(row.ok for row in rows) else 1)
+
+
+def _check_mutants(problems, jobs):
+    """`grader check --mutants`: a row per problem as it finishes, then the survivors; exit 1 on any."""
+    width = max([len("problem")] + [len(p.slug) for p in problems])
+    click.echo(report.mutant_header(width))
+    runs = []
+    for problem in problems:
+        runs.append(mutants.check(problem, jobs=jobs))
+        click.echo(report.mutant_row(runs[-1], width))
+    click.echo(report.format_mutant_details(runs))
+    sys.exit(0 if all(run.ok for run in runs) else 1)
 
 
 @main.command()

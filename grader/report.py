@@ -11,7 +11,7 @@ import click
 __all__ = [
     "CheckResult", "Report", "verdict_line", "explain", "format_terminal", "format_summary", "to_json", "from_json",
     "format_json", "format_junit", "to_gradescope", "format_gradescope", "ignored_note", "Soundness", "soundness",
-    "format_soundness",
+    "format_soundness", "mutant_header", "mutant_row", "format_mutant_details", "format_mutants",
 ]
 
 
@@ -307,3 +307,59 @@ def format_soundness(rows: list[Soundness]) -> str:
     problems = len({r.problem for r in rows})
     lines.append(f"{problems} problem(s): " + ("all sound" if not bad else f"{bad} unsound row(s)"))
     return "\n".join(lines)
+
+
+_MUTANT_COLUMNS = ("made", "killed", "equivalent", "survived", "score", "time")
+
+
+def mutant_header(width: int) -> str:
+    """The header of `grader check --mutants`'s table; width is the problem column's."""
+    return f"{'problem':<{width}}  " + "  ".join(f"{name:>{max(len(name), 6)}}" for name in _MUTANT_COLUMNS)
+
+
+def mutant_row(run, width: int) -> str:
+    """One problem's row: mutants made, killed, listed as equivalent, survived; the score; the wall time.
+
+    The score is killed / (made - equivalent). `run` is a grader.mutants.Run.
+    """
+    if run.error:
+        return f"{run.problem.slug:<{width}}  {run.error}"
+    made, equivalent = len(run.outcomes), run.count("equivalent")
+    graded = made - equivalent
+    score = f"{100 * run.count('killed') / graded:.0f}%" if graded else "-"
+    cells = (made, run.count("killed"), equivalent, run.count("survived"), score, f"{run.seconds:.1f} s")
+    return f"{run.problem.slug:<{width}}  " + "  ".join(
+        f"{cell:>{max(len(name), 6)}}" for cell, name in zip(cells, _MUTANT_COLUMNS))
+
+
+def format_mutant_details(runs) -> str:
+    """Each survivor with its diff and the command that grades it, each stale equivalence entry, a summary."""
+    lines = []
+    for run in runs:
+        slug = run.problem.slug
+        listing = f"solutions/{slug}/equivalent_mutants.toml"
+        for outcome in run.survivors:
+            mutant = outcome.mutant
+            lines += ["", f"SURVIVED {slug} {mutant.id}: {mutant.what}", *_indent(mutant.diff.rstrip("\n")),
+                      f"  Grade it: grader test {slug} --mutant {mutant.id}",
+                      f"  Kill it with a stronger check, or, if no program can tell it apart from the reference, "
+                      f"list it with a one-line reason in {listing}"]
+        for mutant_id in run.stale:
+            lines += ["", f"STALE {slug}: {listing} lists {mutant_id}, a mutant the reference no longer makes"]
+    made = sum(len(r.outcomes) for r in runs)
+    counts = {verdict: sum(r.count(verdict) for r in runs) for verdict in ("killed", "equivalent", "survived")}
+    summary = (f"{len(runs)} problem(s): {made} mutant(s), {counts['killed']} killed, {counts['equivalent']} "
+               f"listed as equivalent, {counts['survived']} survived")
+    errors = sum(bool(r.error) for r in runs)
+    if errors:
+        summary += f"; {errors} problem(s) not graded"
+    if not counts["survived"] and not errors:
+        summary += ": every mutant killed or explained"
+    return "\n".join(lines + [summary])
+
+
+def format_mutants(runs) -> str:
+    """The whole report of `grader check --mutants`: the table, then format_mutant_details()."""
+    width = max([len("problem")] + [len(r.problem.slug) for r in runs])
+    table = [mutant_header(width)] + [mutant_row(run, width) for run in runs]
+    return "\n".join(table) + "\n" + format_mutant_details(runs)

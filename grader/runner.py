@@ -60,13 +60,16 @@ _IMPORT = object()  # "the import of the submission was running"
 
 
 def grade(problem: Problem, impl_path, *, source: bytes | None = None, seed: int | None = None,
-          base_seed: int = 0, only=None, replay: str | None = None, on_result=None) -> Report:
+          base_seed: int = 0, only=None, replay: str | None = None, on_result=None,
+          stop_early: bool = False) -> Report:
     """Grade the file `impl_path` against `problem`'s checks (all, or the names in `only`).
 
     `source` is the file's content when the caller has read it already (it is then not read again).
     `seed` replays exactly one schedule; `base_seed` is the first seed the scheduler explores.
     `replay` is the command that regrades this file (`grader test counter`), for failures' Replay: lines.
     `on_result(name, passed)` is called as each check's signed result arrives (for progress lines).
+    `stop_early` stops at the first failing check (pytest's --maxfail=1); the checks after it fail with "the
+    check did not run to its end (pytest did not run all of it)" (for mutants: one failure is a kill).
     Raises GraderError if the file does not exist or `only` names an unknown check.
     """
     impl = Path(impl_path)
@@ -80,7 +83,7 @@ def grade(problem: Problem, impl_path, *, source: bytes | None = None, seed: int
     names = [problem.check(name).name for name in only] if only else [check.name for check in problem.checks]
     check_limits, timing = calibration.check_limits(problem, lambda: _time_reference(problem))
     return _grade(problem, impl, source, names, check_limits, timing, seed=seed, base_seed=base_seed,
-                  targeted=bool(only), replay=replay, on_result=on_result)
+                  targeted=bool(only), replay=replay, on_result=on_result, stop_early=stop_early)
 
 
 def grade_all(tasks, jobs: int | None = None) -> list[Report]:
@@ -100,7 +103,8 @@ def _time_reference(problem: Problem) -> dict[str, float]:
 
 
 def _grade(problem: Problem, impl: Path, source: bytes, names: list[str], check_limits: dict, timing: dict, *,
-           seed=None, base_seed: int = 0, targeted: bool = False, replay=None, on_result=None) -> Report:
+           seed=None, base_seed: int = 0, targeted: bool = False, replay=None, on_result=None,
+           stop_early=False) -> Report:
     floor = problem.time_limit
     plan = sandbox.plan()
     wall = sum(check_limits[name] for name in names) + floor + STARTUP_SLACK
@@ -151,6 +155,8 @@ def _grade(problem: Problem, impl: Path, source: bytes, names: list[str], check_
             options += ["--grader-seed", str(seed)]
         if replay:
             options += ["--grader-replay", replay]
+        if stop_early:
+            options.append("--maxfail=1")
         plugins = ["-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "grader.plugin",
                    "-p", "no:cacheprovider", "-q", "--tb=short", "--show-capture=no", "--color=no"]
         # the options in the ini file: the test process's command line says only what it runs

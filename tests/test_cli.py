@@ -163,7 +163,7 @@ def test_test_bad_combinations_exit_2(fixture_root, tmp_path):
         ("test",): "Error: name a problem to grade (grader test SLUG) or use --all; grader list shows the problems\n",
         ("test", "tally", "--all"): "Error: name problems or use --all, not both\n",
         ("test", "tally", "--bug", "ignores_amount", "--submission", str(tmp_path)):
-            "Error: use only one of --impl, --reference, --bug and --submission\n",
+            "Error: use only one of --impl, --reference, --bug, --mutant and --submission\n",
         ("test", "tally", "tally_too", "--reference"):
             "Error: no problem named 'tally_too'. Did you mean 'tally'?\n",
         ("test", "tally", "--submission", str(tmp_path / "nope")): f"Error: no such folder: {tmp_path / 'nope'}\n",
@@ -250,7 +250,7 @@ def test_bad_bug_check_and_file_exit_2(fixture_root, tmp_path):
     result = run("test", "tally", "--impl", str(tmp_path / "nope.py"))
     assert (result.exit_code, result.output) == (2, f"Error: no such file: {tmp_path / 'nope.py'}\n")
     result = run("test", "tally", "--reference", "--bug", "ignores_amount")
-    assert (result.exit_code, result.output) == (2, "Error: use only one of --impl, --reference, --bug and --submission\n")
+    assert (result.exit_code, result.output) == (2, "Error: use only one of --impl, --reference, --bug, --mutant and --submission\n")
 
 
 def test_check_is_sound_on_the_fixture(fixture_root):

@@ -1,7 +1,10 @@
-"""`grader new` and `grader check` for a new problem: what is missing, then sound once written by hand.
+"""`grader new` and `grader check` for a new problem: what is missing, then sound once written by hand, with
+every generated mutant killed.
 
 The problem written here is the worked example of docs/instructor-guide.md.
 """
+import re
+
 from click.testing import CliRunner
 
 from grader import catalog, scaffold
@@ -193,6 +196,13 @@ def test_a_new_problem_filled_in_by_hand_is_sound(copied_root):
         "ticket_dispenser  bug unlocked_take  ok       caught by concurrent_takes_are_unique\n"
         "1 problem(s): all sound\n"
     ))
+    result = run("check", "ticket_dispenser", "--mutants", "--jobs", "2")
+    assert result.exit_code == 0
+    assert re.sub(r"\d+\.\d s", lambda time: "T s".rjust(len(time.group())), result.output) == (
+        "problem             made  killed  equivalent  survived   score    time\n"
+        "ticket_dispenser       4       4           0         0    100%     T s\n"
+        "1 problem(s): 4 mutant(s), 4 killed, 0 listed as equivalent, 0 survived: every mutant killed or explained\n"
+    )
 
 
 def test_a_bug_patch_still_holding_a_todo_is_unfinished(copied_root):
