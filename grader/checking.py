@@ -6,23 +6,36 @@
     outcome = attempt(lambda: buf.get(timeout=0.05))      # ("raised", TimeoutError(...))
     assert raised(outcome, TimeoutError), f"get() on an empty buffer {said(impl, outcome)}"
 
-They work the same under `grader.sched.explore` and on real threads. Compare only plain values:
+They work the same under `grader.sched.explore` and on real threads. On real threads (a stress check), give a
+timeout: the threads are daemons, and join() fails naming those still running when it passes:
+
+    run_threads(impl, {f"adder-{i}": add_many for i in range(4)}, timeout=STRESS_TIMEOUT)
+
+Compare only plain values:
 
     assert plain(counter.value, "value") == 11, ...     # an int subclass whose __eq__ says True fails here
 """
 import os
 import threading
+import time
 import traceback
 
 
 class Crew:
-    """Named threads, one body each, started at once; join() waits for some or all, check() fails if any raised."""
+    """Named threads, one body each, started at once; join() waits for some or all, check() fails if any raised.
 
-    def __init__(self, impl, bodies):
+    With `timeout` (seconds, for real threads), the threads are daemons and every join() waits until one
+    deadline, `timeout` after the start, then fails naming the threads still running.
+    """
+
+    def __init__(self, impl, bodies, timeout=None):
         self.impl = impl
         self.errors = {}
-        self.threads = {name: threading.Thread(target=self._guarded(name, body), name=name)
+        self.timeout = timeout
+        self.threads = {name: threading.Thread(target=self._guarded(name, body), name=name,
+                                               daemon=timeout is not None or None)
                         for name, body in bodies.items()}
+        self.deadline = None if timeout is None else time.monotonic() + timeout
         for t in self.threads.values():
             t.start()
 
@@ -37,7 +50,13 @@ class Crew:
     def join(self, *names):
         __tracebackhide__ = True
         for name in names or self.threads:
-            self.threads[name].join()
+            if self.deadline is None:
+                self.threads[name].join()
+            else:
+                self.threads[name].join(max(0.0, self.deadline - time.monotonic()))
+        running = [name for name in names or self.threads if self.threads[name].is_alive()]
+        if running:
+            raise AssertionError(f"threads still running after {self.timeout:g} s: {', '.join(running)}")
         return self
 
     def check(self):
@@ -47,10 +66,11 @@ class Crew:
                                            for name, exc in self.errors.items()))
 
 
-def run_threads(impl, bodies):
-    """Run each body in a thread named by its key, join them all, and fail if any of them raised."""
+def run_threads(impl, bodies, timeout=None):
+    """Run each body in a thread named by its key, join them all, and fail if any of them raised (or, with
+    `timeout`, if any is still running that long after the start)."""
     __tracebackhide__ = True
-    Crew(impl, bodies).join().check()
+    Crew(impl, bodies, timeout).join().check()
 
 
 def describe_error(impl, exc, name_call=True):

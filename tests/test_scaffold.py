@@ -42,15 +42,16 @@ def test_new_scaffolds_every_file_and_check_says_what_is_missing(copied_root):
     result = run("new", "ticket_dispenser")
     assert (result.exit_code, result.output) == (0, CREATED)
     problem = catalog.load("ticket_dispenser")
-    assert (problem.title, [c.name for c in problem.checks]) == ("Ticket dispenser", ["first_call", "concurrent_calls"])
+    assert problem.title == "Ticket dispenser"
+    assert [c.name for c in problem.checks] == ["first_call", "concurrent_calls", "stress_real_threads"]
     assert "class TicketDispenser:" in problem.stub.read_text()
     result = run("check", "ticket_dispenser")
     assert result.exit_code == 1
     assert result.output == (
         "problem           graded     verdict  detail\n"
-        "ticket_dispenser  reference  UNSOUND  0/3, fails first_call, concurrent_calls: ticket_dispenser.py:13: "
-        "NotImplementedError: TODO(author): write the reference solution\n"
-        "ticket_dispenser  stub       ok       fails all 2 checks\n"
+        "ticket_dispenser  reference  UNSOUND  0/4, fails first_call, concurrent_calls, stress_real_threads: "
+        "ticket_dispenser.py:13: NotImplementedError: TODO(author): write the reference solution\n"
+        "ticket_dispenser  stub       ok       fails all 3 checks\n"
         "ticket_dispenser  bugs       UNSOUND  no bug variants: add solutions/ticket_dispenser/bugs/<what_is_wrong>.patch\n"
         "ticket_dispenser  files      UNSOUND  TODO left in problems/ticket_dispenser/README.md, "
         "problems/ticket_dispenser/problem.toml, problems/ticket_dispenser/test_ticket_dispenser.py, "
@@ -148,7 +149,7 @@ PYTEST_DONT_REWRITE: each assertion message is written for the student.
 """
 import pytest
 
-from grader.checking import run_threads
+from grader.checking import plain, run_threads
 from grader.sched import explore
 
 
@@ -156,7 +157,7 @@ from grader.sched import explore
 def test_tickets_count_up_from_one(impl):
     """take() returns 1, then 2, then 3."""
     dispenser = impl.TicketDispenser()
-    got = [dispenser.take() for _ in range(3)]
+    got = plain([dispenser.take() for _ in range(3)], "what take() returned")
     assert got == [1, 2, 3], f"three take() calls returned {got}; expected [1, 2, 3]"
 
 
@@ -171,7 +172,8 @@ def test_concurrent_takes_are_unique(impl):
             "customer-0": lambda: got.update({"customer-0": dispenser.take()}),
             "customer-1": lambda: got.update({"customer-1": dispenser.take()}),
         })
-        assert sorted(got.values()) == [1, 2], f"customer-0 and customer-1 each called take() and got {got}; expected 1 and 2"
+        assert sorted(plain(list(got.values()), "what take() returned")) == [1, 2], (
+            f"customer-0 and customer-1 each called take() and got {got}; expected 1 and 2")
     explore(scenario)
 '''
 

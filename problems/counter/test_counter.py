@@ -3,12 +3,11 @@
 PYTEST_DONT_REWRITE: each assertion message is written for the student; pytest's rewritten
 comparison would only repeat it in harness terms.
 """
-import threading
-import time
+import functools
 
 import pytest
 
-from grader.checking import describe_error, plain, run_threads
+from grader.checking import plain, run_threads
 from grader.sched import explore
 
 
@@ -146,35 +145,20 @@ STRESS_THREADS, STRESS_INCREMENTS, STRESS_TIMEOUT = 4, 2000, 20
 def test_stress_real_threads(impl):
     """4 real threads each incrementing 2000 times end at 8000, having been handed 1..8000 once each."""
     counter = impl.Counter()
-    returned = [[] for _ in range(STRESS_THREADS)]
-    errors = {}
+    returned = {f"incrementer-{i}": [] for i in range(STRESS_THREADS)}
 
-    def work(name, mine):
-        try:
-            for _ in range(STRESS_INCREMENTS):
-                mine.append(counter.increment())
-        except Exception as exc:
-            errors[name] = exc
+    def work(mine):
+        for _ in range(STRESS_INCREMENTS):
+            mine.append(counter.increment())
 
-    threads = [
-        threading.Thread(target=work, args=(f"incrementer-{i}", returned[i]), name=f"incrementer-{i}", daemon=True)
-        for i in range(STRESS_THREADS)
-    ]
-    deadline = time.monotonic() + STRESS_TIMEOUT
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(max(0.0, deadline - time.monotonic()))
-    running = [t.name for t in threads if t.is_alive()]
-    assert not running, f"threads still running after {STRESS_TIMEOUT} s: {', '.join(running)}"
-    assert not errors, "\n".join(f"{name}: {describe_error(impl, exc)}" for name, exc in errors.items())
+    run_threads(impl, {name: functools.partial(work, mine) for name, mine in returned.items()}, timeout=STRESS_TIMEOUT)
     total = STRESS_THREADS * STRESS_INCREMENTS
     value = plain(counter.value, "value")
     assert value == total, (
         f"{STRESS_THREADS} threads each called increment() {STRESS_INCREMENTS} times; "
         f"value is {value}, expected {total}"
     )
-    got = sorted(plain([v for mine in returned for v in mine], "what increment() returned"))
+    got = sorted(plain([v for mine in returned.values() for v in mine], "what increment() returned"))
     expected = list(range(1, total + 1))
     if got != expected:
         problems = {
