@@ -35,28 +35,32 @@ import importlib.util
 import os
 import sys
 
+from grader.sched import state
 from grader.sched.aio import explore_async
-from grader.sched.explore import HANG_AFTER, ScheduleFailure, config, explore
-from grader.sched.primitives import AtomicReference, install, loading_submission, tracked_files, tracked_globals
+from grader.sched.explore import explore
+from grader.sched.primitives import AtomicReference, install, loading_submission
+from grader.sched.report import ScheduleFailure
+from grader.sched.state import HANG_AFTER, tracked_files, tracked_globals
 
 __all__ = ["AtomicReference", "explore", "explore_async", "ScheduleFailure", "configure", "configure_stress", "load_module",
-           "seeds"]
+           "seeds", "loading_submission", "tracked_files", "tracked_globals"]
 
 
 def configure(seed: int | None = None, base_seed: int = 0, replay: str | None = None) -> None:
     """seed: replay exactly that schedule; base_seed: first seed tried; replay: command shown, with {seed}."""
-    config.update(seed=seed, base_seed=base_seed)
+    state.update_settings(seed=seed, base_seed=base_seed)
     if replay is not None:
-        config["replay"] = replay
+        state.update_settings(replay=replay)
 
 
 def seeds(count: int):
     """The seeds a check that draws its own random plan (not threads: a simulated network, say) should try:
     the replayed seed alone under `--seed`, else `count` seeds from the grading's base seed. A failure that
     names its seed in the message replays with `grader test <slug> --seed S`."""
-    if config["seed"] is not None:
-        return [config["seed"]]
-    return range(config["base_seed"], config["base_seed"] + count)
+    settings = state.settings
+    if settings.seed is not None:
+        return [settings.seed]
+    return range(settings.base_seed, settings.base_seed + count)
 
 
 def configure_stress(seconds: float | None, switch_interval: float | None = None,
@@ -65,7 +69,7 @@ def configure_stress(seconds: float | None, switch_interval: float | None = None
     asyncio.run) again and again for `seconds` (the baseline a user would write), optionally with
     sys.setswitchinterval(switch_interval); a run still going after `hang_after` seconds counts as a
     hang. None restores exploring."""
-    config.update(stress_seconds=seconds, switch_interval=switch_interval, hang_after=hang_after)
+    state.update_settings(stress_seconds=seconds, switch_interval=switch_interval, hang_after=hang_after)
 
 
 def load_module(path, name: str):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dis
 import sys
 
-from grader.sched import runtime
-from grader.sched.primitives import tracked_files, tracked_globals
+from grader.sched import state
+from grader.sched.state import tracked_files, tracked_globals
 
 _SHARED_NAMES = (
     "LOAD_ATTR", "STORE_ATTR", "DELETE_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR",
@@ -25,6 +25,7 @@ _SHARED_NAMES = (
 )
 SHARED_OPCODES = frozenset(dis.opmap[n] for n in _SHARED_NAMES if n in dis.opmap)
 
+_get_ident = state.get_ident
 _opcodes: dict = {}   # code object -> its bytecode (co_code makes a fresh copy on each access)
 
 
@@ -36,15 +37,17 @@ def _ops(code) -> bytes:
 
 
 def _point(code, offset) -> None:
-    run = runtime.active
+    run = state.active
     if run is None:
         return
-    st = run.by_ident.get(runtime._get_ident())
+    st = run.by_ident.get(_get_ident())
     if st is None:
         if not run.aborting:
             run.uncontrolled(code)
         return
+    st.at = (code, offset)
     run.point(st)
+    st.at = None
     run.trace.append((st.tid, code, offset))
 
 
