@@ -78,7 +78,7 @@ def load_module(path, name: str):
     tracked_files.update((str(path), os.path.abspath(path)))   # its code gets instruction-level scheduling points
     spec = importlib.util.spec_from_file_location(name, str(path))
     module = importlib.util.module_from_spec(spec)
-    tracked_globals.add(id(module.__dict__))
+    tracked_globals.add(state.identity(module.__dict__))
     sys.modules[name] = module
     with loading_submission():
         spec.loader.exec_module(module)

@@ -16,6 +16,7 @@ DEFAULT_MAX_STEPS = 20_000
 SIZE_BUDGET = 50           # seeds tried at each smaller size after a failure
 EXHAUSTIVE_BUDGET = (100, 300)   # runs that may enumerate every schedule with 0, then 1 preemption
 SHRINK_BUDGET = 160         # replays spent on removing preemptions from a failing schedule after that
+SHRINK_THREADS = 4_000      # with many threads: threads that replays while shrinking may start, in all
 BOUND_TRIES = 25            # seeded tries per preemption bound while shrinking
 STOP_GRACE = 5.0            # real seconds an aborted thread gets to unwind
 
@@ -158,19 +159,48 @@ class _Enumerate:
 
 
 def _choices(run: Run) -> list[int]:
-    return [chosen for chosen, _, _ in run.decisions]
+    return [decision[0] for decision in run.decisions]
+
+
+class _Guided:
+    """A failing schedule with only some of its preemptions: decisions are told apart by the moment they
+    come at (a thread and how many steps it has taken), not by their index, which shifts as preemptions go.
+    Where the failing run chose after a thread blocked or ended, the same thread is chosen if it can run."""
+
+    name = "guided"
+
+    def __init__(self, failing: Run, keep: set[int]):
+        self.switch, self.free = {}, {}
+        for i, (chosen, preempted, moment, could_run_on) in enumerate(failing.decisions):
+            if not could_run_on:
+                self.free[moment] = chosen
+            elif (preempted is not None or chosen == JUMP) and i in keep:
+                self.switch[moment] = chosen
+
+    def jump(self, run) -> bool:
+        return self.switch.get((run.current.tid, run.current.steps)) == JUMP
+
+    def choose(self, run, runnable, current):
+        if current is None:
+            wanted = self.free.get((run.current.tid, run.current.steps)) if run.current is not None else None
+        else:
+            wanted = self.switch.get((current.tid, current.steps), current.tid)
+        for t in runnable:
+            if t.tid == wanted:
+                return t
+        return current if current is not None else runnable[0]
 
 
 class _Transplant(_Enumerate):
-    """The default schedule with one of a failing schedule's preemptions: where thread `tid` stands at its
-    step `steps`, switch to `to` (or let the clock run ahead, if `to` is JUMP)."""
+    """The default schedule (keep running; else the first runnable thread) with one preemption: where
+    thread `moment[0]` stands at its step `moment[1]`, switch to `to` (or run the clock ahead: JUMP)."""
 
-    def __init__(self, tid: int, steps: int, to: int):
+    def __init__(self, moment: tuple[int, int], to: int):
         super().__init__([])
-        self.moment, self.to = (tid, steps), to
+        self.moment, self.to = moment, to
 
     def jump(self, run) -> bool:
-        return self.to == JUMP and run.current is not None and (run.current.tid, run.current.steps) == self.moment
+        return self.to == JUMP and (run.current.tid, run.current.steps) == self.moment
 
     def choose(self, run, runnable, current):
         if current is not None and (current.tid, current.steps) == self.moment:
@@ -180,16 +210,37 @@ class _Transplant(_Enumerate):
         return super().choose(run, runnable, current)
 
 
-def _transplants(scenario, failing: Run, max_steps: int, seed: int) -> Run | None:
-    """Each preemption of `failing`, latest first, alone on the default schedule: the first that fails the same way."""
-    kind = failing.failure.kind
-    tried = set()
-    for chosen, preempted, moment in reversed(failing.decisions):
-        if moment is None or (preempted is None and chosen != JUMP) or (moment, chosen) in tried:
-            continue
-        tried.add((moment, chosen))
-        trial = run_once(scenario, _Transplant(moment[0], moment[1], chosen), max_steps, seed)
-        if trial.failure and trial.failure.kind == kind and preemptions(trial) <= 1:
+def _fewer(scenario, failing: Run, max_steps: int, seed: int, budget: int) -> Run | None:
+    """A schedule that fails the same way with fewer preemptions, among at most `budget` tries, taking
+    preemptions the latest and the longest-waiting (after which the preempted thread waited longest to
+    run again) in turn: the failing schedule keeping one; the default schedule with one of them,
+    to the thread it went to or to one of the last that ran while the preempted one waited; the failing
+    schedule keeping the latest 2, 4, ..."""
+    kind, have = failing.failure.kind, preemptions(failing)
+    points = [i for i, (chosen, preempted, _, could_run_on) in enumerate(failing.decisions)
+              if could_run_on and (preempted is not None or chosen == JUMP)]
+    def stalled(i: int) -> tuple[int, int]:
+        """How long the preempted thread waited to run again (the longest waits first), then lateness."""
+        tid = failing.decisions[i][2][0]
+        again = next((j for j in range(i + 1, len(failing.decisions)) if failing.decisions[j][0] == tid),
+                     len(failing.decisions))
+        return again - i, i
+
+    by_stall, by_lateness = sorted(points, key=stalled, reverse=True), points[::-1]
+    order = list(dict.fromkeys(i for pair in zip(by_lateness, by_stall) for i in pair))
+    tries = []
+    for i in order:
+        chosen, _, moment, _ = failing.decisions[i]
+        ran = [d[0] for d in failing.decisions[i:i + stalled(i)[0]] if d[0] >= 0]   # while it waited
+        tries.append(_Guided(failing, {i}))
+        tries += [_Transplant(moment, to) for to in list(dict.fromkeys([chosen, *ran[::-1]]))[:4] if to != moment[0]]
+    size = 2
+    while size < len(points):
+        tries.append(_Guided(failing, set(points[-size:])))
+        size *= 2
+    for strategy in tries[:budget]:
+        trial = run_once(scenario, strategy, max_steps, seed)
+        if trial.failure and trial.failure.kind == kind and preemptions(trial) < have:
             return trial
     return None
 
@@ -228,8 +279,9 @@ def _exhaust(scenario, kind: str, bound: int, budget: int, max_steps: int, seed:
 def shrink(scenario, failing: Run, max_steps: int, seed: int = 0) -> Run:
     """A schedule that fails the same way with as few preemptions as can be found.
 
-    First every schedule with no preemption (within EXHAUSTIVE_BUDGET[0] runs); then each preemption of
-    the failing schedule alone; then every schedule with one (EXHAUSTIVE_BUDGET[1]). Where those searches
+    With few threads, first every schedule with no preemption (within EXHAUSTIVE_BUDGET[0] runs); then
+    each preemption of the failing schedule alone; then, with few threads, every schedule with one
+    (EXHAUSTIVE_BUDGET[1]). Where those searches
     end, the count is the true minimum. Past them, schedules with 1, 2, ... preemptions placed at random
     (seeded), then single preemptions dropped from the last to the first. Deterministic: a replay
     shrinks the same way.
@@ -237,16 +289,31 @@ def shrink(scenario, failing: Run, max_steps: int, seed: int = 0) -> Run:
     kind = failing.failure.kind
     if preemptions(failing) == 0:
         return failing
-    found, complete = _exhaust(scenario, kind, 0, EXHAUSTIVE_BUDGET[0], max_steps, seed)
-    if found is not None or preemptions(failing) == 1:
-        return found or failing
-    found = _transplants(scenario, failing, max_steps, seed)
-    if found is None and complete:
+    small = len(failing.threads) < strategies.WIDE     # with many threads, no bound is small enough to exhaust
+    complete = False
+    if small:
+        found, complete = _exhaust(scenario, kind, 0, EXHAUSTIVE_BUDGET[0], max_steps, seed)
+        if found is not None:
+            return found
+    if preemptions(failing) == 1:
+        return failing
+    budget = SHRINK_BUDGET if small else max(24, SHRINK_THREADS // len(failing.threads))
+    best = failing
+    for _ in range(3):
+        fewer = _fewer(scenario, best, max_steps, seed, budget)
+        if fewer is None:
+            break
+        best = fewer
+        if preemptions(best) == 1:
+            return best
+    if complete:
         found, _ = _exhaust(scenario, kind, 1, EXHAUSTIVE_BUDGET[1], max_steps, seed)
-    return found or _reduce(scenario, failing, max_steps, seed)
+        if found is not None:
+            return found
+    return _reduce(scenario, best, max_steps, seed, budget)
 
 
-def _reduce(scenario, failing: Run, max_steps: int, seed: int) -> Run:
+def _reduce(scenario, failing: Run, max_steps: int, seed: int, budget: int) -> Run:
     best, spent = failing, 0
 
     def attempt(choices) -> bool:
@@ -261,14 +328,14 @@ def _reduce(scenario, failing: Run, max_steps: int, seed: int) -> Run:
 
     def choices_and_points():
         choices = _choices(best)
-        return choices, [i for i, (chosen, preempted, _) in enumerate(best.decisions)
+        return choices, [i for i, (chosen, preempted, _, _) in enumerate(best.decisions)
                          if preempted is not None or chosen == JUMP]
 
     # Iterative preemption bounding (as CHESS does): the fewest preemptions that fail the same way.
     k = len(best.decisions)
     for bound in range(1, preemptions(best)):
         for j in range(BOUND_TRIES):
-            if spent >= SHRINK_BUDGET // 2:
+            if spent >= budget // 2:
                 break
             spent += 1
             trial = run_once(scenario, strategies.Bounded(bound * 1_000_003 + j, bound, k), max_steps, seed)
@@ -279,7 +346,7 @@ def _reduce(scenario, failing: Run, max_steps: int, seed: int) -> Run:
             continue
         break
     i = len(choices_and_points()[1]) - 1
-    while i >= 0 and spent < SHRINK_BUDGET:
+    while i >= 0 and spent < budget:
         choices, points = choices_and_points()
         if i < len(points):
             attempt(choices[:points[i]] + [strategies.STAY] + choices[points[i] + 1:])

@@ -34,16 +34,20 @@ def is_check_code(code) -> bool:
 
 def student_site(frame) -> tuple[str, int] | None:
     """(file, line) of the innermost frame in the submission, else in the check, else None; within the
-    scenario when a run is active (the frames outside it are the harness's)."""
+    scenario when a run is active (the frames outside it are the harness's). Frames are told apart by
+    their namespace first: reading f_code raises an audit event on 3.11, for the grading child's hook."""
     fallback = None
     stop = state.active.root_frame if state.active is not None else None
+    namespaces, identity = state.tracked_globals, state.identity
     while frame is not None and frame is not stop:
-        code = frame.f_code
-        name = code.co_filename
-        if name in state.tracked_files:
-            return name, frame.f_lineno
-        if fallback is None and is_check_code(code):
-            fallback = name, frame.f_lineno
+        ours = identity(frame.f_globals) in namespaces
+        if ours or fallback is None:
+            code = frame.f_code
+            name = code.co_filename
+            if ours and name in state.tracked_files:
+                return name, frame.f_lineno
+            if fallback is None and is_check_code(code):
+                fallback = name, frame.f_lineno
         frame = frame.f_back
     return fallback
 

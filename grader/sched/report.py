@@ -37,7 +37,7 @@ def replay_line(seed: int) -> str:
 
 def preemptions(run: Run) -> int:
     """Switches away from a thread that could have run on (a clock run ahead of it counts as none)."""
-    return sum(1 for chosen, preempted, _ in run.decisions if preempted is not None and chosen != JUMP)
+    return sum(1 for chosen, preempted, _, _ in run.decisions if preempted is not None and chosen != JUMP)
 
 
 def run_failure(run: Run, seed: int, strategy: str, count: int) -> ScheduleFailure:

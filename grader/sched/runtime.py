@@ -111,14 +111,15 @@ class Run:
         self.by_ident: dict[int, ThreadState] = {}
         self.current: ThreadState | None = None
         self.runnable: list[ThreadState] = []     # started, not finished, not waiting; by tid
-        self._waiters: dict[int, list[ThreadState]] = {}   # id(object) -> the threads waiting on it
+        self._waiters: dict[object, list[ThreadState]] = {}   # object -> the threads waiting on it
         self._timers: list[tuple] = []            # heap of (deadline, order, thread, a submission's sleep)
         self._timer_order = 0
         self.clock = 0.0                    # virtual seconds since the run started
         self.monotonic_origin, self.epoch_origin = clock_origin(0)
         self.steps = 0
         self.trace: list[tuple] = []        # (tid, code, offset) or (tid, None, event)
-        # (chosen tid or JUMP, preempted tid or None, (tid, steps) of the thread at the point or None)
+        # (chosen tid or JUMP, preempted tid or None, (tid, steps) of the thread at the point, or of the one
+        # that blocked or ended, whether it could have run on)
         self.decisions: list[tuple] = []
         self.failure: Failure | None = None
         self.aborting = False
@@ -183,14 +184,14 @@ class Run:
                 "a busy wait or a livelock (threads that keep retrying without making progress)."))
         current = st
         if self._timers and self._sleep_is_next() and self.strategy.jump(self):
-            self.decisions.append((JUMP, None, (st.tid, st.steps)))
+            self.decisions.append((JUMP, None, (st.tid, st.steps), True))
             self._fire_timers(self._timers[0][0])
             current = None              # the thread ran slowly: the ones that woke meanwhile may go first
         runnable = self.runnable
         if len(runnable) < 2:
             return
         nxt = self.strategy.choose(self, runnable, current)
-        self.decisions.append((nxt.tid, st.tid if nxt is not st else None, (st.tid, st.steps)))
+        self.decisions.append((nxt.tid, st.tid if nxt is not st else None, (st.tid, st.steps), current is not None))
         if nxt is not st:
             self._switch(st, nxt)
 
@@ -204,7 +205,7 @@ class Run:
         st.deadline = deadline
         st.timed_out = False
         self.runnable.remove(st)
-        self._waiters.setdefault(id(obj), []).append(st)
+        self._waiters.setdefault(obj, []).append(st)
         if deadline is not None:
             self._timer_order += 1
             st.timer = entry = (deadline, self._timer_order, st, submission_sleep)
@@ -218,7 +219,7 @@ class Run:
 
     def wake(self, obj) -> bool:
         """Make every thread waiting on obj runnable again; they re-check what they wait for."""
-        waiters = self._waiters.pop(id(obj), None)
+        waiters = self._waiters.pop(obj, None)
         if not waiters:
             return False
         for t in waiters:
@@ -243,7 +244,7 @@ class Run:
         if len(runnable) == 1:
             return runnable[0]
         nxt = self.strategy.choose(self, runnable, None)
-        self.decisions.append((nxt.tid, None, None))
+        self.decisions.append((nxt.tid, None, (st.tid, st.steps), False))
         return nxt
 
     def _top_timer(self):
@@ -271,7 +272,7 @@ class Run:
             heapq.heappop(self._timers)
             t = top[2]
             self.trace.append((t.tid, None, ("timed out", t.waiting_on, None)))
-            self._waiters[id(t.waiting_on)].remove(t)
+            self._waiters[t.waiting_on].remove(t)
             t.timed_out = True
             self._resume(t)
 

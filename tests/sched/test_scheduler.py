@@ -63,10 +63,11 @@ def test_a_long_interleaving_shows_the_rows_around_its_switches(s):
     header = next(row for row in rows if "adder-0" in row and "adder-1" in row)
     column = {header.index(name): name for name in ("adder-0", "adder-1")}
     owners = [column.get(len(row) - len(row.lstrip())) for row in rows if "self.value +=" in row or "(... " in row]
-    # the shrunk failure preempts once: adder-0 stops inside `+=`, adder-1 runs, adder-0 stores; both switches
-    # are shown as adjacent rows, not hidden in a cut
+    # the shrunk failure preempts once: one adder stops inside `+=`, the other runs, the first stores; both
+    # switches are shown as adjacent rows, not hidden in a cut
     switches = [(a, b) for a, b in zip(owners, owners[1:]) if a and b and a != b]
-    assert switches == [("adder-0", "adder-1"), ("adder-1", "adder-0")], "\n".join(rows)
+    assert switches in ([("adder-0", "adder-1"), ("adder-1", "adder-0")],
+                        [("adder-1", "adder-0"), ("adder-0", "adder-1")]), "\n".join(rows)
 
 
 def test_two_lock_deadlock_reports_its_cycle(s):
