@@ -120,7 +120,10 @@ def _stop_threads(run: Run) -> list[str]:
     """Wait for every aborted thread to unwind; name those that would not."""
     stuck = []
     for t in run.threads[1:]:
-        if t.thread is not None and t.started:
+        if t.launch is not None:           # never ran: its OS thread was never started
+            t.launch = None
+            t.thread.unlaunch()
+        elif t.thread is not None and t.started:
             state.RealThread.join(t.thread, STOP_GRACE)
             if state.RealThread.is_alive(t.thread):
                 stuck.append(t.name)

@@ -30,6 +30,7 @@ _loading = 0          # > 0 while a submission module executes its top level
 _installed = False
 
 _CONDITION_WAIT = threading.Condition.wait.__code__
+_limbo, _active_limbo_lock = threading._limbo, threading._active_limbo_lock   # started, not yet running
 
 
 # -- deciding which objects the scheduler controls --------------------------------------------
@@ -202,11 +203,22 @@ class Thread(_RealThread, metaclass=_ThreadType):
         child = run.add_thread(self.name, self, self.daemon, st)
         self._sched_run, self._sched_state = run, child
         self.run = _controlled_body(run, child, self.run)
-        with real_primitives():
-            super().start()
+        child.launch = self._launch
+        with _active_limbo_lock:    # listed by threading.enumerate() from now on, as a started thread is
+            _limbo[self] = self
         run.mark_started(child)
         run.trace.append((st.tid, None, ("starts", child, None)))
         run.point(st)
+
+    def _launch(self):
+        """Start the OS thread, when the scheduler first lets this thread run."""
+        with real_primitives():
+            _RealThread.start(self)
+
+    def unlaunch(self):
+        """The run ended before this thread ever ran: it no longer counts as started."""
+        with _active_limbo_lock:
+            _limbo.pop(self, None)
 
     def join(self, timeout=None):
         run, st = controlled_state()
