@@ -30,10 +30,10 @@ tracked_files: set[str] = set()
 tracked_globals: set[int] = set()
 
 
-def identity(obj) -> int:
-    """A number unique to obj while it lives, as id() is; without id()'s audit event, which the grading
-    child's audit hook would pay for at every call the scheduler watches."""
-    return object.__hash__(obj)
+#: A number unique to an object while it lives, as id() is, without id()'s audit event (which the grading
+#: child's audit hook would pay for at every call the scheduler watches): the identity hash.
+identity = object.__hash__
+
 
 # -- what is running -------------------------------------------------------------------------
 #: The thread run in progress (a runtime.Run), or None. One run at a time per process.
