@@ -4,7 +4,8 @@ A check hands `explore` a scenario: a function that starts threads through the o
 `threading` API and asserts on the outcome. `explore` runs it hundreds of times, one thread at a
 time, switching threads at bytecode instructions of the submission's code and at every lock,
 condition, semaphore, event, queue, join and sleep, as a seeded strategy decides. Time is virtual:
-`sleep` and timeouts cost nothing and fix nothing. The first failing schedule is shrunk to few
+`sleep` and timeouts cost nothing, and the clocks start at plausible readings drawn from the seed. A
+sleep in the submission fixes nothing: the clock may run ahead to it while other threads still run. The first failing schedule is shrunk to few
 preemptions and reported in the student's terms, with the replay seed::
 
     import threading
@@ -22,7 +23,8 @@ preemptions and reported in the student's terms, with the replay seed::
         explore(scenario)
 
 Keep scenarios small (2-3 threads, a few operations each): the scheduler explores the
-interleavings that a stress test would need luck to hit. Threads left blocked when the others are
+interleavings that a stress test would need luck to hit; with many threads its portfolio turns to
+strategies whose power does not fall with their number. Threads left blocked when the others are
 done are reported as a deadlock (with the wait-for cycle) or a lost wakeup; an exception in any
 thread fails the check; more than `max_steps` steps is reported as a busy wait or livelock. The
 same scenario can run once on real threads by calling it directly. For asyncio, see
@@ -30,6 +32,12 @@ same scenario can run once on real threads by calling it directly. For asyncio, 
 
 The grader's plugin loads the submission with `load_module` (which marks its file for
 instruction-level points) and sets replay options with `configure`.
+
+Layers, each importing only those before it: `state` (the stdlib's originals, the submission's
+registry, the active run, the settings), `places` (places in the student's file), `strategies`,
+`runtime` (one run: threads, baton, clock), `explain` (deadlock text, interleavings), `instrument`
+(instruction-level points), `primitives` (the patched stdlib), `report` (failures and replay lines),
+`stress` (real threads), then `explore` and `aio`.
 """
 import importlib.util
 import os
