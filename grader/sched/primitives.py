@@ -81,14 +81,13 @@ class ControlledLock(Held):
     To ordinary code it looks like the real one: its type is `_thread.lock`, and so is its repr.
     """
 
-    __slots__ = ("_real", "made_at", "__weakref__")
+    __slots__ = ("_real", "__weakref__")
 
     def __init__(self):
         self._real = _real_allocate_lock()
         self.holder = None        # ThreadState that took it under control
         self.taken_at = None      # (file, line) where the holder took it
         caller = sys._getframe(1)
-        self.made_at = places.student_site(caller)
         # Condition.wait's own lock, which its thread takes twice to wait until notify releases it
         self.waiter = caller.f_back is not None and caller.f_back.f_code is _CONDITION_WAIT
 
