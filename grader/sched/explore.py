@@ -37,7 +37,7 @@ def explore(scenario, *, schedules: int | None = None, max_steps: int | None = N
     if settings.stress_seconds is not None:
         return stress(bodies[-1], settings.stress_seconds, settings.switch_interval, settings.hang_after)
     base = settings.base_seed
-    probe = run_once(bodies[-1], strategies.Replay([]), max_steps, base)
+    probe = run_once(bodies[-1], strategies.Replay([]), max_steps)   # its clocks as for seed 0, whatever the base
     if probe.failure:
         raise run_failure(probe, base, "no thread switch needed", 1)
     profile = strategies.Profile(probe)
@@ -49,17 +49,18 @@ def explore(scenario, *, schedules: int | None = None, max_steps: int | None = N
             raise run_failure(shrink(body, run, max_steps, seed), seed, shown, count)
 
 
-def profile_of(scenario, max_steps: int = DEFAULT_MAX_STEPS, seed: int = 0) -> strategies.Profile:
-    """The profile the portfolio draws on: the scenario run once without preemptions (benchmarks use it)."""
+def profile_of(scenario, max_steps: int = DEFAULT_MAX_STEPS) -> strategies.Profile:
+    """The profile the portfolio draws on: the scenario run once without preemptions, its clocks as for
+    seed 0 (so that a replayed seed gets the same profile whatever the base seed)."""
     primitives.install()
-    return strategies.Profile(run_once(scenario, strategies.Replay([]), max_steps, seed))
+    return strategies.Profile(run_once(scenario, strategies.Replay([]), max_steps))
 
 
 def _smallest(bodies, run: Run, seed: int, profile, max_steps: int):
     """The smallest size that fails the same way within SIZE_BUDGET seeds from `seed` (replayable)."""
     name = strategies.for_seed(seed, profile).name
     for body in bodies[:-1]:
-        small = profile_of(body, max_steps, seed)
+        small = profile_of(body, max_steps)
         for trial_seed in range(seed, seed + SIZE_BUDGET):
             trial = run_once(body, strategies.for_seed(trial_seed, small), max_steps, trial_seed)
             if trial.failure and trial.failure.kind == run.failure.kind:
