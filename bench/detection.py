@@ -6,9 +6,9 @@ For every shipped bug, the grader runs the checks the bug's `Caught by:` line na
 times with different base seeds, and we print its detection rate and median time to the first
 failing check. The baseline runs the same checks' scenarios on plain threads (no scheduler),
 again and again for the same time budget (the grader's median time on that bug, at least 0.2 s),
-once with the default `sys.setswitchinterval` and once with 1 µs; each run sees the clock start
-at 0, as under the scheduler, and one still going after twice the reference's slowest run of that
-scenario (at least 1 s) counts as a hang: the timeout a user would have to give it. We print
+once with the default `sys.setswitchinterval` and once with 1 µs; each run sees the real clocks
+(which, like the scheduler's, do not start at 0), and one still going after twice the reference's
+slowest run of that scenario (at least 1 s) counts as a hang: the timeout a user would have to give it. We print
 the same two figures and the ratio of detections per second of testing (ours over the
 baseline's), per bug, over all bugs, over the thread race and deadlock bugs (those caught only by
 checks that call explore()), over the bugs whose shrunk failing schedule needs a preemption in
@@ -60,7 +60,7 @@ import os
 import pytest
 
 from grader import sched
-from grader.sched.explore import stress_stats
+from grader.sched.stress import stats as stress_stats
 
 HANG_AFTER = json.loads(os.environ["BENCH_HANG_AFTER"])   # check -> seconds, and "*" for any other
 longest = {}

@@ -14,14 +14,13 @@ import itertools
 import random
 import sys
 
-from grader.sched import primitives, trace
-from grader.sched.explore import DEFAULT_SCHEDULES, ScheduleFailure, config, replay_line, stress
-from grader.sched.runtime import Failure
+from grader.sched import explain, places, primitives, state
+from grader.sched.report import author_message, loop_failure
+from grader.sched.runtime import Failure, clock_origin
+from grader.sched.stress import stress
 
+DEFAULT_SCHEDULES = 200
 DEFAULT_MAX_CALLBACKS = 200_000
-
-#: The virtual loop running in this process, if any (time.sleep consults it).
-active_loop: VirtualLoop | None = None
 
 
 class _Stop(Exception):
@@ -67,9 +66,9 @@ class _NoIO:
 class VirtualLoop(asyncio.BaseEventLoop):
     """An event loop with no IO, a virtual clock, and a seeded order for ready callbacks."""
 
-    def __init__(self, rng: random.Random | None, max_callbacks: int):
+    def __init__(self, rng: random.Random | None, max_callbacks: int, origin: float):
         super().__init__()
-        self.clock = 0.0
+        self.clock = origin           # loop.time() reads like time.monotonic() on a machine that is up
         self._ready = _Shuffled(rng)
         self._selector = _NoIO(self)
         self.callbacks = 0
@@ -88,12 +87,23 @@ class VirtualLoop(asyncio.BaseEventLoop):
     def _write_to_self(self):
         pass
 
+    def blocking_sleep(self, seconds: float) -> None:
+        """Called by the patched time.sleep: inside this loop's coroutine, a sleep blocks the loop."""
+        if asyncio._get_running_loop() is not self:
+            return
+        site = places.student_site(sys._getframe(2))
+        place = f" at {places.where(*site)}" if site else ""
+        self.failure = self.failure or Failure(
+            "blocking call", f"time.sleep({seconds}){place} blocks the whole event loop: every other task stops "
+            "too. Use `await asyncio.sleep(...)` in a coroutine.")
+        raise _Stop(self.failure)
+
 
 def _deadlock(loop: VirtualLoop) -> Failure:
     details = []
     for task in sorted(asyncio.all_tasks(loop), key=lambda t: t.get_name()):
         site = _await_point(task)
-        details.append(f"{task.get_name()} waits at {trace.where(*site)}" if site else f"{task.get_name()} waits")
+        details.append(f"{task.get_name()} waits at {places.where(*site)}" if site else f"{task.get_name()} waits")
     return Failure("deadlock", "Deadlock: every task is waiting and nothing is scheduled to wake any of them.",
                    tuple(details))
 
@@ -103,30 +113,17 @@ def _await_point(task):
     best = None
     for frame in task.get_stack():
         name = frame.f_code.co_filename
-        if name in primitives.tracked_files:
+        if name in state.tracked_files:
             best = name, frame.f_lineno
-        elif best is None and trace._is_user(name):
+        elif best is None and places.is_user(name):
             best = name, frame.f_lineno
     return best
 
 
-def blocking_sleep(seconds: float) -> bool:
-    """Called by the patched time.sleep: inside a virtual loop's coroutine, a sleep blocks the loop."""
-    loop = active_loop
-    if loop is None or asyncio._get_running_loop() is not loop:
-        return False
-    site = trace.student_site(sys._getframe(2))
-    place = f" at {trace.where(*site)}" if site else ""
-    loop.failure = loop.failure or Failure(
-        "blocking call", f"time.sleep({seconds}){place} blocks the whole event loop: every other task stops "
-        "too. Use `await asyncio.sleep(...)` in a coroutine.")
-    raise _Stop(loop.failure)
-
-
-def run_once_async(main, rng, max_callbacks: int) -> Failure | None:
-    global active_loop
-    loop = VirtualLoop(rng, max_callbacks)
-    active_loop = loop
+def run_once_async(main, rng, max_callbacks: int, seed: int = 0) -> Failure | None:
+    """One run of `await main()` on a virtual loop that pops ready callbacks as `rng` says (in order if None)."""
+    loop = VirtualLoop(rng, max_callbacks, clock_origin(seed)[0])
+    state.set_active_loop(loop)
     # Default task names (Task-N) count per process; restart them so a replay prints the same names.
     asyncio.tasks._task_name_counter = itertools.count(1)
     failure = None
@@ -136,20 +133,19 @@ def run_once_async(main, rng, max_callbacks: int) -> Failure | None:
         loop.run_until_complete(asyncio.sleep(0))       # let cancellations in flight settle
         left = [t for t in asyncio.all_tasks(loop) if not t.done()]
         if left:
-            details = [f"{t.get_name()} waits at {trace.where(*site)}" if (site := _await_point(t)) else t.get_name()
+            details = [f"{t.get_name()} waits at {places.where(*site)}" if (site := _await_point(t)) else t.get_name()
                        for t in sorted(left, key=lambda t: t.get_name())]
             failure = Failure("task left behind", f"{len(left)} task(s) still running after the call returned; "
                               "cancel them (and await them) before returning.", tuple(details))
     except _Stop as stop:
         failure = stop.failure
     except AssertionError as exc:
-        from grader.sched.explore import _author_message
-        failure = Failure("assertion", _author_message(exc))
+        failure = Failure("assertion", author_message(exc))
     except Exception as exc:
-        failure = trace.exception_failure(exc, "main")
+        failure = explain.exception_failure(exc, "main")
     finally:
         failure = loop.failure or failure
-        active_loop = None
+        state.set_active_loop(None)
         for t in asyncio.all_tasks(loop):
             t.cancel()
         try:
@@ -167,21 +163,17 @@ def explore_async(main, *, schedules: int | None = None, max_callbacks: int | No
     """
     __tracebackhide__ = True
     primitives.install()
-    if config["stress_seconds"] is not None:   # the benchmarks' baseline: plain asyncio.run, again and again
-        return stress(lambda: asyncio.run(main()), config["stress_seconds"], config["switch_interval"],
-                      config["hang_after"])
+    settings = state.settings
+    if settings.stress_seconds is not None:   # the benchmarks' baseline: plain asyncio.run, again and again
+        return stress(lambda: asyncio.run(main()), settings.stress_seconds, settings.switch_interval,
+                      settings.hang_after)
     max_callbacks = max_callbacks or DEFAULT_MAX_CALLBACKS
-    base = config["base_seed"]
-    failure = run_once_async(main, None, max_callbacks)
+    base = settings.base_seed
+    failure = run_once_async(main, None, max_callbacks, base)
     if failure:
-        raise _report(failure, base, "callbacks in order", 1)
-    seeds = [config["seed"]] if config["seed"] is not None else range(base, base + (schedules or DEFAULT_SCHEDULES))
+        raise loop_failure(failure, base, "callbacks in order", 1)
+    seeds = [settings.seed] if settings.seed is not None else range(base, base + (schedules or DEFAULT_SCHEDULES))
     for count, seed in enumerate(seeds, start=1):
-        failure = run_once_async(main, random.Random(seed), max_callbacks)
+        failure = run_once_async(main, random.Random(seed), max_callbacks, seed)
         if failure:
-            raise _report(failure, seed, "shuffled callbacks", count)
-
-
-def _report(failure: Failure, seed: int, strategy: str, count: int) -> ScheduleFailure:
-    lines = [failure.message] + [f"  {d}" for d in failure.details] + [replay_line(seed)]
-    return ScheduleFailure("\n".join(lines), seed=seed, kind=failure.kind, strategy=strategy, schedules=count)
+            raise loop_failure(failure, seed, "shuffled callbacks", count)

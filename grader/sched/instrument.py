@@ -11,8 +11,8 @@ from __future__ import annotations
 import dis
 import sys
 
-from grader.sched import runtime
-from grader.sched.primitives import tracked_files, tracked_globals
+from grader.sched import state
+from grader.sched.state import tracked_files, tracked_globals
 
 _SHARED_NAMES = (
     "LOAD_ATTR", "STORE_ATTR", "DELETE_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR",
@@ -25,6 +25,8 @@ _SHARED_NAMES = (
 )
 SHARED_OPCODES = frozenset(dis.opmap[n] for n in _SHARED_NAMES if n in dis.opmap)
 
+_get_ident = state.get_ident
+_identity = state.identity
 _opcodes: dict = {}   # code object -> its bytecode (co_code makes a fresh copy on each access)
 
 
@@ -36,15 +38,17 @@ def _ops(code) -> bytes:
 
 
 def _point(code, offset) -> None:
-    run = runtime.active
+    run = state.active
     if run is None:
         return
-    st = run.by_ident.get(runtime._get_ident())
+    st = run.by_ident.get(_get_ident())
     if st is None:
         if not run.aborting:
             run.uncontrolled(code)
         return
+    st.at = (code, offset)
     run.point(st)
+    st.at = None
     run.trace.append((st.tid, code, offset))
 
 
@@ -56,8 +60,8 @@ if sys.version_info >= (3, 12):
     _instrumented: dict[int, object] = {}
 
     def _on_start(code, offset):
-        if code.co_filename in tracked_files and id(code) not in _instrumented:
-            _instrumented[id(code)] = code
+        if code.co_filename in tracked_files and _identity(code) not in _instrumented:
+            _instrumented[_identity(code)] = code
             _mon.set_local_events(_TOOL, code, _mon.events.INSTRUCTION)
         return _mon.DISABLE
 
@@ -87,7 +91,7 @@ else:
     _tracers: dict[int, object] = {}
 
     def _tracer_for(code):
-        tracer = _tracers.get(id(code))
+        tracer = _tracers.get(_identity(code))
         if tracer is None:
             ops = _ops(code)
 
@@ -97,7 +101,7 @@ else:
                     if ops[offset] in SHARED_OPCODES:
                         _point(code, offset)
                 return tracer
-            _tracers[id(code)] = tracer
+            _tracers[_identity(code)] = tracer
         return tracer
 
     def _global(frame, event, arg):
@@ -105,7 +109,7 @@ else:
         # most without reading f_code (not its __file__, which the submission could rebind). Code run
         # with a submission's namespace but from elsewhere, like a dataclass's generated __init__, is
         # then told apart by its own file name.
-        if id(frame.f_globals) not in tracked_globals:
+        if _identity(frame.f_globals) not in tracked_globals:
             return None
         code = frame.f_code
         if code.co_filename in tracked_files:

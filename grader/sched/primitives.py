@@ -11,34 +11,26 @@ ordinary thread is an ordinary lock.
 from __future__ import annotations
 
 import _thread
+import concurrent.futures.thread as cft
 import contextlib
 import queue
 import sys
 import threading
 import time
 
-from grader.sched import runtime
-from grader.sched.runtime import Abort, controlled_state
+from grader.sched import explain, instrument, places, state
+from grader.sched.runtime import Abort, Failure, Held, controlled_state
+from grader.sched.state import tracked_files
 
-_real_allocate_lock = _thread.allocate_lock
-_RealThread = threading.Thread
-_real_rlock = threading.RLock
-_real_sleep = time.sleep
-_real_monotonic = time.monotonic
-_real_time = time.time
-_real_perf_counter = time.perf_counter
-
-#: Files whose code is the submission: instruction-level scheduling points, and their locks are controlled.
-tracked_files: set[str] = set()
-tracked_globals: set[int] = set()   # id() of the namespaces of modules loaded by load_module (3.11's tracer)
+_real_allocate_lock = state.allocate_lock
+_RealThread = state.RealThread
 
 _tls = threading.local()
 _loading = 0          # > 0 while a submission module executes its top level
 _installed = False
 
 _CONDITION_WAIT = threading.Condition.wait.__code__
-_EPOCH = 1_700_000_000.0    # what time.time() reads at virtual time 0
-stress_origin: float | None = None   # set by explore.stress: real threads see time from their run's start
+_limbo, _active_limbo_lock = threading._limbo, threading._active_limbo_lock   # started, not yet running
 
 
 # -- deciding which objects the scheduler controls --------------------------------------------
@@ -47,7 +39,7 @@ def _want_controlled() -> bool:
         return False
     if _loading:
         return True
-    run = runtime.active
+    run = state.active
     if run is not None and _thread.get_ident() in run.by_ident:
         return True
     frame = sys._getframe(2)
@@ -83,17 +75,19 @@ def loading_submission():
 
 
 # -- the lock ---------------------------------------------------------------------------------
-class ControlledLock:
-    """A lock whose blocking goes through the scheduler when a controlled thread uses it."""
+class ControlledLock(Held):
+    """A lock whose blocking goes through the scheduler when a controlled thread uses it.
 
-    __slots__ = ("_real", "holder", "taken_at", "made_at", "waiter", "__weakref__")
+    To ordinary code it looks like the real one: its type is `_thread.lock`, and so is its repr.
+    """
+
+    __slots__ = ("_real", "__weakref__")
 
     def __init__(self):
         self._real = _real_allocate_lock()
         self.holder = None        # ThreadState that took it under control
         self.taken_at = None      # (file, line) where the holder took it
         caller = sys._getframe(1)
-        self.made_at = trace.student_site(caller)
         # Condition.wait's own lock, which its thread takes twice to wait until notify releases it
         self.waiter = caller.f_back is not None and caller.f_back.f_code is _CONDITION_WAIT
 
@@ -113,7 +107,7 @@ class ControlledLock:
                     break
         if got:
             self.holder = st
-            self.taken_at = trace.student_site(sys._getframe(1))
+            self.taken_at = places.student_site(sys._getframe(1))
         return got
 
     def release(self):
@@ -137,8 +131,25 @@ class ControlledLock:
         self.holder = None
 
     def __repr__(self):
-        state = "locked" if self._real.locked() else "unlocked"
-        return f"<lock {state}>"
+        status = "locked" if self._real.locked() else "unlocked"
+        return f"<{status} _thread.lock object at {id(self):#x}>"
+
+
+ControlledLock.__name__ = ControlledLock.__qualname__ = "lock"
+ControlledLock.__module__ = "_thread"
+
+
+class ControlledRLock(state.PyRLock):
+    """threading.RLock under control: the stdlib's Python RLock (built on Lock), named and shown as the C one."""
+
+    def __repr__(self):
+        owner = self._owner
+        status = "locked" if self._block.locked() else "unlocked"
+        return f"<{status} _thread.RLock object owner={owner or 0} count={self._count} at {id(self):#x}>"
+
+
+ControlledRLock.__name__ = ControlledRLock.__qualname__ = "RLock"
+ControlledRLock.__module__ = "_thread"
 
 
 def Lock():
@@ -149,12 +160,23 @@ def Lock():
 def RLock(*args, **kwargs):
     """threading.RLock: the stdlib's Python RLock (built on Lock) where controlled."""
     if _want_controlled():
-        return threading._PyRLock(*args, **kwargs)
-    return _real_rlock(*args, **kwargs)
+        return ControlledRLock(*args, **kwargs)
+    return state.RealRLock(*args, **kwargs)
 
 
 # -- threads ----------------------------------------------------------------------------------
-class Thread(_RealThread):
+class _ThreadType(type):
+    """Makes the controlled Thread stand for threading.Thread in isinstance and issubclass: the main
+    thread and threads made before install() are instances of it too."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, _RealThread) if cls is Thread else type.__instancecheck__(cls, obj)
+
+    def __subclasscheck__(cls, sub):
+        return issubclass(sub, _RealThread) if cls is Thread else type.__subclasscheck__(cls, sub)
+
+
+class Thread(_RealThread, metaclass=_ThreadType):
     """threading.Thread whose start, join and is_alive go through the scheduler in a run."""
 
     def __init__(self, group=None, target=None, name=None, args=(), kwargs=None, *, daemon=None):
@@ -177,14 +199,25 @@ class Thread(_RealThread):
         if getattr(self, "_sched_state", None) is not None:
             raise RuntimeError("threads can only be started once")
         run.point(st)
-        child = run.add_thread(self.name, self, self.daemon)
+        child = run.add_thread(self.name, self, self.daemon, st)
         self._sched_run, self._sched_state = run, child
         self.run = _controlled_body(run, child, self.run)
-        with real_primitives():
-            super().start()
-        child.started = True
+        child.launch = self._launch
+        with _active_limbo_lock:    # listed by threading.enumerate() from now on, as a started thread is
+            _limbo[self] = self
+        run.mark_started(child)
         run.trace.append((st.tid, None, ("starts", child, None)))
         run.point(st)
+
+    def _launch(self):
+        """Start the OS thread, when the scheduler first lets this thread run."""
+        with real_primitives():
+            _RealThread.start(self)
+
+    def unlaunch(self):
+        """The run ended before this thread ever ran: it no longer counts as started."""
+        with _active_limbo_lock:
+            _limbo.pop(self, None)
 
     def join(self, timeout=None):
         run, st = controlled_state()
@@ -207,9 +240,10 @@ class Thread(_RealThread):
         return super().is_alive()
 
 
-def _controlled_body(run, child, body):
-    from grader.sched import instrument
+Thread.__module__ = "threading"
 
+
+def _controlled_body(run, child, body):
     def controlled_run():
         try:
             run.enter_thread(child)
@@ -219,7 +253,7 @@ def _controlled_body(run, child, body):
             pass
         except BaseException as exc:  # an exception in a thread fails the run, with its place
             if run.failure is None and not run.aborting:   # unwinding after the run ended is not a failure
-                run.failure = trace.exception_failure(exc, child.name)
+                run.failure = explain.exception_failure(exc, child.name)
             run.abort()
         finally:
             instrument.thread_finished()
@@ -248,38 +282,41 @@ class Timer(Thread):
         self.finished.set()
 
 
+Timer.__module__ = "threading"
+
+
 # -- virtual time ------------------------------------------------------------------------------
 def sleep(seconds):
     run, st = controlled_state()
     if run is None:
-        from grader.sched import aio
-        if aio.active_loop is not None:
-            aio.blocking_sleep(seconds)
-        return _real_sleep(seconds)
+        loop = state.active_loop
+        if loop is not None:
+            loop.blocking_sleep(seconds)
+        return state.real_sleep(seconds)
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
-    run.sleep(st, seconds)
+    run.sleep(st, seconds, places.in_submission(sys._getframe(1)))
 
 
 def monotonic():
     run, st = controlled_state()
     if run is not None:
-        return run.clock
-    return _real_monotonic() if stress_origin is None else _real_monotonic() - stress_origin
+        return run.monotonic_origin + run.clock
+    return state.real_monotonic()
 
 
 def perf_counter():
     run, st = controlled_state()
     if run is not None:
-        return run.clock
-    return _real_perf_counter() if stress_origin is None else _real_monotonic() - stress_origin
+        return run.monotonic_origin + run.clock
+    return state.real_perf_counter()
 
 
 def time_():
     run, st = controlled_state()
     if run is not None:
-        return _EPOCH + run.clock
-    return _real_time() if stress_origin is None else _EPOCH + _real_monotonic() - stress_origin
+        return run.epoch_origin + run.clock
+    return state.real_time()
 
 
 def monotonic_ns():
@@ -290,20 +327,17 @@ def time_ns():
     return int(time_() * 1e9)
 
 
-_real_start_new_thread = _thread.start_new_thread
-
-
 def start_new_thread(function, args, kwargs={}):
     """_thread.start_new_thread: a thread the scheduler cannot control fails the run."""
     run, st = controlled_state()
     if run is not None:
-        site = trace.student_site(sys._getframe(1))
-        place = f" at {trace.where(*site)}" if site else ""
-        run.fail(runtime.Failure(
+        site = places.student_site(sys._getframe(1))
+        place = f" at {places.where(*site)}" if site else ""
+        run.fail(Failure(
             "uncontrolled thread",
             f"A thread was started with _thread.start_new_thread{place}; the scheduler cannot "
             "control it. Use threading.Thread."))
-    return _real_start_new_thread(function, args, kwargs)
+    return state.start_new_thread(function, args, kwargs)
 
 
 # -- installing ----------------------------------------------------------------------------------
@@ -328,7 +362,6 @@ def install() -> None:
     _thread.start_new_thread = _thread.start_new = start_new_thread
     queue.time = monotonic
     queue.SimpleQueue = queue._PySimpleQueue
-    import concurrent.futures.thread as cft
     cft._global_shutdown_lock = ControlledLock()
 
 
@@ -368,5 +401,3 @@ class AtomicReference:
     def __repr__(self):
         return f"AtomicReference({self._value!r})"
 
-
-from grader.sched import trace  # noqa: E402  (trace imports this module's classes: bound once they exist)

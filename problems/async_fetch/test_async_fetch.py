@@ -28,22 +28,25 @@ class Site:
         self.spans = []             # {"url", "start", "end", "how"} per fetch, in the order they started
         self.in_flight = []         # urls being fetched right now
         self.peak = (0, 0.0, [])    # (how many, when, which) at the most crowded moment
+        self.zero = asyncio.get_running_loop().time()   # times are from here: the loop's clock does not start at 0
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time() - self.zero
 
     async def fetch(self, url):
-        loop = asyncio.get_running_loop()
         seconds, failure = self.pages.get(url, (1, None))
-        span = {"url": url, "start": loop.time(), "end": None, "how": "running"}
+        span = {"url": url, "start": self.now(), "end": None, "how": "running"}
         self.spans.append(span)
         self.in_flight.append(url)
         if len(self.in_flight) > self.peak[0]:
-            self.peak = (len(self.in_flight), loop.time(), list(self.in_flight))
+            self.peak = (len(self.in_flight), self.now(), list(self.in_flight))
         try:
             await asyncio.sleep(seconds)
         except asyncio.CancelledError:
             span["how"] = "cancelled"
             raise
         finally:
-            span["end"] = loop.time()
+            span["end"] = self.now()
             self.in_flight.remove(url)
         if failure:
             span["how"] = "raised"
@@ -225,7 +228,7 @@ def test_limit_in_flight_while_urls_wait(impl):
 
     async def main():
         site = Site(pages)
-        start = asyncio.get_running_loop().time()
+        start = site.now()
         await fetch_all(impl, site, urls, 2, 10)
         idle = idle_stretch(site.spans, start, urls, 2)
         assert idle is None, f"{call(urls, 2, 10)}, where {describe(pages, urls)}: {idle_message(idle, 2)}"
@@ -326,7 +329,7 @@ def test_random_batches(impl):
     """On random URL lists with repeats, errors and slow fetches, every guarantee holds at once: results, order, one fetch per URL, the limit."""
     async def main(urls, pages, limit, timeout):
         site = Site(pages)
-        start = asyncio.get_running_loop().time()
+        start = site.now()
         got = await fetch_all(impl, site, urls, limit, timeout)
         situation = f"{call(urls, limit, timeout)}, where {describe(pages, urls) or 'nothing is fetched'}"
         want = expected(impl, pages, urls, timeout)

@@ -175,11 +175,12 @@ def test_waiting_philosopher_gets_to_eat(impl):
 
     def scenario():
         table = impl.Table(4)
-        meals = []  # (who, virtual time the meal started)
+        meals = []  # (who, virtual time the meal started, from the start)
         hungry_since = []
+        start = time.monotonic()   # the clocks do not start at 0
 
         def eat(name, seconds):
-            meals.append((name, time.monotonic()))
+            meals.append((name, time.monotonic() - start))
             time.sleep(seconds)
 
         def keep_eating(name, seat, first_think, meal, think):
@@ -190,7 +191,7 @@ def test_waiting_philosopher_gets_to_eat(impl):
 
         def hungry():
             time.sleep(MEAL / 2)  # gets hungry while philosopher-0 eats
-            hungry_since.append(time.monotonic())
+            hungry_since.append(time.monotonic() - start)
             table.dine(1, lambda: eat("philosopher-1", MEAL))
 
         # philosopher-0 eats from 0 s to 1 s, 2 s to 3 s, ...; philosopher-2 from 0.9 s to 2.1 s, 2.9 s to

@@ -49,14 +49,15 @@ class Visitors:
     def __init__(self, impl, lock):
         self.impl = impl
         self.lock = lock
-        self.log = []          # (time, name, "arrives" | "in" | "out")
+        self.log = []          # (time from the start, name, "arrives" | "in" | "out")
+        self.start = time.monotonic()   # the clocks do not start at 0
         self.errors = {}
         self.threads = {}
         self.last_arrival = 0.0
         self.total_stay = 0.0  # with last_arrival: when every thread is done, even if they all take turns
 
     def note(self, name, what):
-        self.log.append((time.monotonic(), name, what))
+        self.log.append((time.monotonic() - self.start, name, what))
 
     def visit(self, name, kind, arrive=0.0, stay=0.0):
         """Start thread `name`: at second `arrive` it takes a `kind` ("read" or "write") hold for `stay` seconds."""

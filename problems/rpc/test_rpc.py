@@ -32,11 +32,12 @@ class Calls:
     def __init__(self, impl, client, plan, others=None):
         self.impl = impl
         self.plan = plan                 # name -> (payload, timeout)
-        self.ended = {}                  # name -> (outcome, time it ended)
+        self.ended = {}                  # name -> (outcome, seconds from the start until it ended)
+        start = time.monotonic()         # the clocks do not start at 0
 
         def caller(name, payload, timeout):
             outcome = attempt(lambda: client.call(payload, timeout=timeout))
-            self.ended[name] = (outcome, time.monotonic())
+            self.ended[name] = (outcome, time.monotonic() - start)
 
         bodies = {name: (lambda name=name, p=p, t=t: caller(name, p, t)) for name, (p, t) in plan.items()}
         self.crew = Crew(impl, {**bodies, **(others or {})})

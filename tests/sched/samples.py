@@ -153,3 +153,14 @@ class LoopingRacyCounter:
     def add(self, n):
         for _ in range(n):
             self.value += 1
+
+
+class NappingCounter:
+    """RacyCounter's mistake with a sleep first, as if the threads then took turns."""
+
+    def __init__(self):
+        self.value = 0
+
+    def increment(self, pause):
+        time.sleep(pause)
+        self.value += 1

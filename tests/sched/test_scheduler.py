@@ -63,10 +63,11 @@ def test_a_long_interleaving_shows_the_rows_around_its_switches(s):
     header = next(row for row in rows if "adder-0" in row and "adder-1" in row)
     column = {header.index(name): name for name in ("adder-0", "adder-1")}
     owners = [column.get(len(row) - len(row.lstrip())) for row in rows if "self.value +=" in row or "(... " in row]
-    # the shrunk failure preempts once: adder-0 stops inside `+=`, adder-1 runs, adder-0 stores; both switches
-    # are shown as adjacent rows, not hidden in a cut
+    # the shrunk failure preempts once: one adder stops inside `+=`, the other runs, the first stores; both
+    # switches are shown as adjacent rows, not hidden in a cut
     switches = [(a, b) for a, b in zip(owners, owners[1:]) if a and b and a != b]
-    assert switches == [("adder-0", "adder-1"), ("adder-1", "adder-0")], "\n".join(rows)
+    assert switches in ([("adder-0", "adder-1"), ("adder-1", "adder-0")],
+                        [("adder-1", "adder-0"), ("adder-0", "adder-1")]), "\n".join(rows)
 
 
 def test_two_lock_deadlock_reports_its_cycle(s):
@@ -116,6 +117,38 @@ def test_sleep_does_not_fix_a_race(s):
         assert flags == [], "the sleeper ran first"
         late.join()
     explore(scenario, schedules=20)   # virtual 1 s < 5 s: the sleeper is never first
+
+
+def test_a_sleep_in_the_submission_is_a_minimum_delay_not_an_order(s):
+    """The clock may run ahead to the next sleeper's wake-up while the first is still in its `+=`."""
+    def scenario():
+        c = s.NappingCounter()
+        ts = [threading.Thread(target=c.increment, args=(pause,), name=f"napper-{i}")
+              for i, pause in enumerate((0.0003, 0.0007))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert c.value == 2, f"2 increments, value is {c.value}"
+    f = failure(scenario)
+    assert f.kind == "assertion"
+    assert "wakes up" in str(f)
+
+
+def test_a_timed_wait_still_ends_exactly_at_its_deadline(s):
+    """Running the clock ahead never skips a deadline: a timeout that nothing ends takes exactly its time, from
+    when the wait began (the clock may have run ahead to the napper's wake-up, at 0.5 s, before that)."""
+    ended = []
+
+    def scenario():
+        box = s.Mailbox(lost=True)
+        napper = threading.Thread(target=s.NappingCounter().increment, args=(0.5,), name="napper")
+        napper.start()
+        start = time.monotonic()
+        ended.append((box.take(timeout=2), time.monotonic() - start))
+        napper.join()
+    explore(scenario, schedules=50)
+    assert set(ended) == {("timeout", 2.0), ("timeout", 2.5)}
 
 
 def test_reentrant_and_nested_locks(s):

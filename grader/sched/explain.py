@@ -1,89 +1,57 @@
-"""What a student reads: places in their file, wait-for cycles, and the interleaving as columns."""
+"""What a student reads about a run: deadlock text, an exception's place, the interleaving as columns."""
 from __future__ import annotations
 
-import linecache
 import os
-import sys
 
-from grader.sched import runtime
-from grader.sched.primitives import ControlledLock, tracked_files
-from grader.sched.runtime import SLEEP, Failure, ThreadState
+from grader.sched import places, state
+from grader.sched.runtime import SLEEP, Failure, Held, Run, ThreadState
 
 _MAX_ROWS = 30
 _CONTEXT = 3        # rows shown on each side of a thread switch in a long interleaving
 _MAX_CELL = 46
 _MAX_WIDTH = 160      # of a whole row: columns get narrower as threads get more
-_HARNESS_DIRS = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(os.__file__))
 
 # What a blocked thread is doing, by the stdlib function it is blocked in.
 _OPERATIONS = {
     "Condition.wait": "Condition.wait()", "Condition.wait_for": "Condition.wait_for()",
     "Semaphore.acquire": "Semaphore.acquire()", "Event.wait": "Event.wait()",
     "Barrier.wait": "Barrier.wait()", "Queue.get": "Queue.get()", "Queue.put": "Queue.put()",
-    "Queue.join": "Queue.join()", "Thread.join": "Thread.join()", "ControlledLock.acquire": "acquiring a lock",
-    "ControlledLock.__enter__": "acquiring a lock", "_RLock.acquire": "acquiring an RLock",
+    "Queue.join": "Queue.join()", "Thread.join": "Thread.join()", "_RLock.acquire": "acquiring an RLock",
     "_RLock.__enter__": "acquiring an RLock", "sleep": "time.sleep()", "Future.result": "Future.result()",
 }
 
 
-def where(filename: str, line: int, short: bool = False) -> str:
-    """`counter.py:12 `self.value += 1``: a place in the student's terms (`12 self.value += 1` if short)."""
-    text = linecache.getline(filename, line).strip()
-    if short:
-        return f"{line} {text}"
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"{os.path.basename(filename)}:{line} `{text}`" if text else f"{os.path.basename(filename)}:{line}"
-
-
-def _is_user(filename: str) -> bool:
-    return filename in tracked_files or not filename.startswith(_HARNESS_DIRS)
-
-
-def _is_check_code(code) -> bool:
-    """Code of the check's own, not a helper marked with __tracebackhide__. (Callers read a frame's
-    f_code once and pass it: on 3.11 each read raises an audit event.)"""
-    return _is_user(code.co_filename) and "__tracebackhide__" not in code.co_varnames
-
-
-def student_site(frame) -> tuple[str, int] | None:
-    """(file, line) of the innermost frame in the submission, else in the check, else None; within the
-    scenario when a run is active (the frames outside it are the harness's)."""
-    fallback = None
-    stop = runtime.active.root_frame if runtime.active is not None else None
-    while frame is not None and frame is not stop:
-        code = frame.f_code
-        name = code.co_filename
-        if name in tracked_files:
-            return name, frame.f_lineno
-        if fallback is None and _is_check_code(code):
-            fallback = name, frame.f_lineno
-        frame = frame.f_back
-    return fallback
+def deadlock_failure(run: Run) -> Failure:
+    """Describe why no thread can run: a wait-for cycle among lock holders, or waits nobody ends."""
+    waiting = [t for t in run.threads if t.started and not t.finished]
+    cycle = lock_cycle(waiting)
+    if cycle:
+        return Failure("deadlock", "Deadlock: each of these threads holds a lock the next one waits for.",
+                       tuple(describe_cycle(cycle)))
+    again = reacquired(waiting)
+    if again:
+        return Failure("deadlock", "Deadlock: a thread waits for a lock it already holds. A Lock is not re-entrant: "
+                       "release it first, or use an RLock.", tuple(again))
+    if any(getattr(t.waiting_on, "holder", None) is t for t in waiting):   # in a Condition/Event/Semaphore wait
+        return Failure("lost wakeup", "Lost wakeup: a thread waits to be notified, but no running thread "
+                       "will ever notify it.", tuple(describe_waits(waiting)))
+    return Failure("blocked forever", "Blocked forever: every thread waits and none can wake the others.",
+                   tuple(describe_waits(waiting)))
 
 
 def _blocked_frames(st: ThreadState):
     """(site, operation) for a thread parked by the scheduler."""
-    frame = sys._current_frames().get(st.ident)
-    inner = None
-    while frame is not None:
-        code = frame.f_code
-        name = code.co_filename
-        if name in tracked_files or _is_check_code(code):
-            op = _OPERATIONS.get(inner.f_code.co_qualname, inner.f_code.co_qualname + "()") if inner else None
-            return (name, frame.f_lineno), op
-        if not name.startswith(os.path.dirname(__file__)):
-            inner = frame
-        frame = frame.f_back
-    return None, None
+    site, inner = places.blocked_site(st.ident)
+    op = _OPERATIONS.get(inner, inner + "()") if inner else None
+    return site, op
 
 
-def lock_cycle(waiting: list[ThreadState]) -> list[tuple[ThreadState, ControlledLock]] | None:
+def lock_cycle(waiting: list[ThreadState]) -> list[tuple[ThreadState, Held]] | None:
     """A cycle of threads each waiting for a lock the next one holds, or None."""
     edges = {}
     for t in waiting:
         obj = t.waiting_on
-        if isinstance(obj, ControlledLock) and obj.holder is not None and obj.holder is not t:
+        if isinstance(obj, Held) and obj.holder is not None and obj.holder is not t:
             edges[t] = obj
     for start in edges:
         seen, t = [], start
@@ -100,8 +68,8 @@ def describe_cycle(cycle) -> list[str]:
     lines = []
     for t, lock in cycle:
         site, _ = _blocked_frames(t)
-        at = f"waits at {where(*site)}" if site else "waits"
-        took = f" took at {where(*lock.taken_at)}" if lock.taken_at else " holds"
+        at = f"waits at {places.where(*site)}" if site else "waits"
+        took = f" took at {places.where(*lock.taken_at)}" if lock.taken_at else " holds"
         lines.append(f"{t.name} {at} for the lock {lock.holder.name}{took}")
     return lines
 
@@ -111,11 +79,11 @@ def reacquired(waiting: list[ThreadState]) -> list[str]:
     lines = []
     for t in waiting:
         obj = t.waiting_on
-        if isinstance(obj, ControlledLock) and obj.holder is t and not obj.waiter:
+        if isinstance(obj, Held) and obj.holder is t and not obj.waiter:
             site, _ = _blocked_frames(t)
             if site is not None:
-                took = f" (took it at {where(*obj.taken_at)})" if obj.taken_at else ""
-                lines.append(f"{t.name} waits at {where(*site)} for a lock it already holds{took}")
+                took = f" (took it at {places.where(*obj.taken_at)})" if obj.taken_at else ""
+                lines.append(f"{t.name} waits at {places.where(*site)} for a lock it already holds{took}")
     return lines
 
 
@@ -124,14 +92,14 @@ def describe_waits(waiting: list[ThreadState]) -> list[str]:
     for t in waiting:
         site, op = _blocked_frames(t)
         obj = t.waiting_on
-        if isinstance(obj, ControlledLock) and obj.holder is not None and obj.holder is not t:
+        if isinstance(obj, Held) and obj.holder is not None and obj.holder is not t:
             op = f"for the lock {obj.holder.name} holds"
         elif isinstance(obj, ThreadState):
             op = f"for {obj.name} to finish"
         elif op:
             op = f"in {op}"
         text = f"{t.name} waits {op or ''}".rstrip()
-        lines.append(f"{text} at {where(*site)}" if site else text)
+        lines.append(f"{text} at {places.where(*site)}" if site else text)
     return lines
 
 
@@ -140,11 +108,11 @@ def exception_failure(exc: BaseException, thread_name: str) -> Failure:
     tb, site = exc.__traceback__, None
     while tb is not None:
         name = tb.tb_frame.f_code.co_filename
-        if name in tracked_files or (site is None and _is_user(name)):
+        if name in state.tracked_files or (site is None and places.is_user(name)):
             site = name, tb.tb_lineno
         tb = tb.tb_next
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    place = f" at {where(*site)}" if site else ""
+    place = f" at {places.where(*site)}" if site else ""
     return Failure("exception", f"{text}", (f"raised in {thread_name}{place}",))
 
 
@@ -176,7 +144,7 @@ def _event_text(event, tid) -> str:
     return "waits"
 
 
-def interleaving(run: runtime.Run) -> list[str]:
+def interleaving(run: Run) -> list[str]:
     """The run's steps in the submission's code, one column per thread, like Lincheck prints them."""
     rows: list[tuple[int, str]] = []
     last = {}
@@ -192,7 +160,7 @@ def interleaving(run: runtime.Run) -> list[str]:
         rows.append((tid, key))
     files = {cell[0] for _, cell in rows if isinstance(cell, tuple)}
     short = len(files) == 1     # one file: show `line code`, and name the file once in the header
-    rows = [(tid, where(*cell, short=short) if isinstance(cell, tuple) else cell) for tid, cell in rows]
+    rows = [(tid, places.where(*cell, short=short) if isinstance(cell, tuple) else cell) for tid, cell in rows]
     names = {t.tid: t.name for t in run.threads}
     tids = sorted({tid for tid, _ in rows})
     if not rows:
