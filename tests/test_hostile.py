@@ -156,8 +156,9 @@ def test_hostile_submission(name, graded):
         expected = messages.get(check["name"], messages.get("all"))
         assert expected is not None, f"cases.toml names no message for {check['name']}"
         assert matches(expected, check["message"]), (check["name"], check["message"])
-        assert check["passed"] == (expected == ""), check["name"]
-    assert data["score"] == case["score"]
+        if expected != ["", "*"]:  # either outcome, where a real-thread check may or may not hit a race
+            assert check["passed"] == (expected == ""), check["name"]
+    assert data["score"] in (case["score"] if isinstance(case["score"], list) else [case["score"]])
     assert (data["import_error"] is None) == ("import_error" not in case)
     if "import_error" in case:
         assert matches(case["import_error"], data["import_error"])
