@@ -9,7 +9,7 @@ not run at all, and the report names each line and construct (`counter.py:3: imp
 - a module is used only through its names (`threading.Lock`), never as a value (`t = threading`), never
   for a private name (`threading._shutdown`), a module not imported itself (`asyncio.events`) or one of
   `ALWAYS_FORBIDDEN` (names that trace, start processes or run code from strings); its attributes are never
-  changed (`time.sleep = ...`).
+  changed (`time.sleep = ...`); nor are the process-wide settings behind them (asyncio.set_event_loop_policy).
 - no builtins that reach around the language: getattr, setattr, delattr, vars, globals, locals, eval, exec,
   compile, __import__, open, breakpoint, help.
 - no dunder attributes but `ALLOWED_DUNDERS` (`super().__init__()`, `type(self).__name__`), no frame, code,
@@ -45,6 +45,7 @@ ALWAYS_FORBIDDEN = frozenset({
     "threading.setprofile_all_threads", "asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell",
     "concurrent.futures.ProcessPoolExecutor", "typing.get_type_hints", "typing.ForwardRef",
     "functools.singledispatch", "functools.singledispatchmethod", "operator.attrgetter", "operator.methodcaller",
+    "asyncio.set_event_loop_policy",
 })
 REFUSED_BUILTINS = frozenset({"getattr", "setattr", "delattr", "vars", "globals", "locals", "eval", "exec",
                               "compile", "__import__", "open", "breakpoint", "help"})
