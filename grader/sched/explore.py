@@ -283,12 +283,12 @@ def _exhaust(scenario, kind: str, bound: int, budget: int, max_steps: int, seed:
 def shrink(scenario, failing: Run, max_steps: int, seed: int = 0) -> Run:
     """A schedule that fails the same way with as few preemptions as can be found.
 
-    With few threads, first every schedule with no preemption (within EXHAUSTIVE_BUDGET[0] runs); then
-    each preemption of the failing schedule alone; then, with few threads, every schedule with one
-    (EXHAUSTIVE_BUDGET[1]). Where those searches
-    end, the count is the true minimum. Past them, schedules with 1, 2, ... preemptions placed at random
-    (seeded), then single preemptions dropped from the last to the first. Deterministic: a replay
-    shrinks the same way.
+    With few threads, every schedule without a preemption is tried first (EXHAUSTIVE_BUDGET[0] runs at
+    most). Then fewer preemptions from the failing schedule itself (see `_fewer`), in up to three rounds;
+    then, with few threads and when the first search was complete, every schedule with one preemption
+    (EXHAUSTIVE_BUDGET[1]). Where the exhaustive searches end, the count reported is the true minimum.
+    Last, preemptions at random places and dropped one by one (`_reduce`). Budgets count runs (with
+    many threads, threads started), so a replay shrinks the same way.
     """
     kind = failing.failure.kind
     if preemptions(failing) == 0:
