@@ -181,6 +181,16 @@ def _bwrap_works() -> bool:
 
 
 @functools.cache
+def _bwrap_has(option: str) -> bool:
+    """Whether this bwrap knows `option` (--disable-userns came with bubblewrap 0.8)."""
+    try:
+        return option in subprocess.run([shutil.which("bwrap") or "bwrap", "--help"], capture_output=True,
+                                        text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.cache
 def _pid_namespaces_work() -> bool:
     unshare = shutil.which("unshare")
     return (os.geteuid() == 0 and unshare is not None
@@ -215,7 +225,7 @@ def _view(binds: list[tuple[str, str]]) -> list[str]:
     args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--hostname", "sandbox", "--die-with-parent", "--new-session"]
     if os.geteuid() != 0:
-        args += ["--unshare-user", "--disable-userns"]
+        args += ["--unshare-user", *(["--disable-userns"] if _bwrap_has("--disable-userns") else [])]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMPFS_BYTES), "--tmpfs", "/dev/shm",
              "--perms", "1777", "--size", str(TMPFS_BYTES), "--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]
     for name in _SYSTEM_LINKS:
