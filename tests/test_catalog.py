@@ -1,8 +1,12 @@
 """The catalog reads problem folders and rejects broken ones with a message naming the file and key."""
+from pathlib import Path
+
 import pytest
 
 from grader import catalog
 from grader.catalog import Check, GraderError, ProblemError
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_loads_the_fixture_problem(fixture_root):
@@ -204,3 +208,14 @@ def test_root_without_problems_folder(tmp_path, monkeypatch):
     with pytest.raises(GraderError) as info:
         catalog.load_all()
     assert str(info.value) == f"no problems/ folder in {tmp_path}; set GRADER_ROOT to the repository"
+
+
+def test_the_readme_lists_every_problem_of_the_catalog():
+    """README.md's table of problems names each problem folder once, with its summary: it cannot fall behind."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Problems", 1)[1].split("\n## ", 1)[0]
+    listed = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
+    problems = catalog.load_all(REPO)
+    assert listed == [p.slug for p in problems]
+    for problem in problems:
+        assert problem.summary in section, problem.slug

@@ -44,14 +44,14 @@ import os
 import sys
 
 from grader.sched import state
-from grader.sched.aio import explore_async
+from grader.sched.aio import explore_async, run_seed
 from grader.sched.explore import explore
 from grader.sched.primitives import AtomicReference, install, loading_submission
 from grader.sched.report import ScheduleFailure
 from grader.sched.state import HANG_AFTER, tracked_files, tracked_globals
 
 __all__ = ["AtomicReference", "explore", "explore_async", "ScheduleFailure", "configure", "configure_stress", "load_module",
-           "seeds", "loading_submission", "tracked_files", "tracked_globals"]
+           "seeds", "run_seed", "loading_submission", "tracked_files", "tracked_globals"]
 
 
 def configure(seed: int | None = None, base_seed: int = 0, replay: str | None = None) -> None:

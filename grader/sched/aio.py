@@ -1,5 +1,7 @@
 """asyncio under control: a loop on virtual time that runs ready callbacks in a seeded order.
 
+Datagram endpoints (loop.create_datagram_endpoint) work on it, on loopback, in memory (grader.sched.net).
+
 `explore_async(main)` runs `await main()` once per seed. Sleeps and timeouts advance a virtual clock
 the moment nothing else is ready, so a check with timeouts runs instantly and identically every
 time. When every task waits and no timer is pending, the run has deadlocked, and each task's await
@@ -14,13 +16,21 @@ import itertools
 import random
 import sys
 
-from grader.sched import explain, places, primitives, state
+from grader.sched import explain, net, places, primitives, state
 from grader.sched.report import author_message, loop_failure
 from grader.sched.runtime import Failure, clock_origin
 from grader.sched.stress import stress
 
 DEFAULT_SCHEDULES = 200
 DEFAULT_MAX_CALLBACKS = 200_000
+_running = {"seed": None}  # the seed of the run in progress, for run_seed()
+
+
+def run_seed() -> int | None:
+    """The seed of the run explore_async is making (None outside one). A check that draws a plan of its own
+    inside the run (a lossy relay's) seeds it with this: one seed then decides the plan and the order of
+    callbacks, and `--seed` replays both."""
+    return _running["seed"]
 
 
 class _Stop(Exception):
@@ -64,7 +74,8 @@ class _NoIO:
 
 
 class VirtualLoop(asyncio.BaseEventLoop):
-    """An event loop with no IO, a virtual clock, and a seeded order for ready callbacks."""
+    """An event loop with no IO but UDP on loopback in memory (grader.sched.net), a virtual clock, and a seeded
+    order for ready callbacks."""
 
     def __init__(self, rng: random.Random | None, max_callbacks: int, origin: float):
         super().__init__()
@@ -74,6 +85,17 @@ class VirtualLoop(asyncio.BaseEventLoop):
         self.callbacks = 0
         self.max_callbacks = max_callbacks
         self.failure: Failure | None = None     # set where raising alone might be swallowed
+        self.network = net.Network(self)        # its datagram endpoints
+
+    async def create_datagram_endpoint(self, protocol_factory, local_addr=None, remote_addr=None, **options):
+        """A UDP endpoint on this loop's network (reuse_port, family, sock and the like do not apply there)."""
+        if options.get("sock") is not None:
+            raise ValueError("a socket cannot be given here: the grader's loop has its own network (use local_addr)")
+        protocol = protocol_factory()
+        transport = net.DatagramTransport(self.network, protocol, local_addr, remote_addr)
+        transport.start()  # connection_made() before the call returns, as asyncio does
+        await asyncio.sleep(0)
+        return transport, protocol
 
     def time(self):
         return self.clock
@@ -124,6 +146,7 @@ def run_once_async(main, rng, max_callbacks: int, seed: int = 0) -> Failure | No
     """One run of `await main()` on a virtual loop that pops ready callbacks as `rng` says (in order if None)."""
     loop = VirtualLoop(rng, max_callbacks, clock_origin(seed)[0])
     state.set_active_loop(loop)
+    _running["seed"] = seed
     # Default task names (Task-N) count per process; restart them so a replay prints the same names.
     asyncio.tasks._task_name_counter = itertools.count(1)
     failure = None
@@ -146,6 +169,7 @@ def run_once_async(main, rng, max_callbacks: int, seed: int = 0) -> Failure | No
     finally:
         failure = loop.failure or failure
         state.set_active_loop(None)
+        _running["seed"] = None
         for t in asyncio.all_tasks(loop):
             t.cancel()
         try:
