@@ -14,7 +14,7 @@ from grader import batch, catalog, export as exports, mutants, report, runner, s
 from grader.catalog import GraderError
 from grader.report import CheckResult
 
-FORMATS = ("terminal", "json", "junit", "gradescope")
+FORMATS = ("terminal", "json", "junit", "gradescope", "prairielearn", "exercism")
 CORES = os.cpu_count() or 1
 
 
@@ -79,7 +79,7 @@ def _grade_live(problem, path, **options) -> report.Report:
     return result
 
 
-def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
+def _render(fmt: str, reports: list, replays: dict, notes: list[str], hidden_visibility: str) -> str:
     """The reports of `grader test` in a format other than the live terminal one."""
     replay = lambda r: replays.get(r.problem)  # noqa: E731
     if fmt == "json":
@@ -90,7 +90,11 @@ def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
     if fmt == "junit":
         return report.format_junit(reports, replay=replay)
     if fmt == "gradescope":
-        return report.format_gradescope(reports, replay=replay, notes=notes)
+        return report.format_gradescope(reports, replay=replay, notes=notes, hidden_visibility=hidden_visibility)
+    if fmt == "prairielearn":
+        return report.format_prairielearn(reports, replay=replay, notes=notes)
+    if fmt == "exercism":
+        return report.format_exercism(reports, replay=replay, notes=notes)
     text = "\n\n".join(notes + [report.format_terminal(r, replay=replay(r)) for r in reports])
     return text + ("\n\n" + report.format_summary(reports) if len(reports) > 1 else "")
 
@@ -116,8 +120,10 @@ def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
 @click.option("--for-marks", is_flag=True,
               help="This grading counts (a course platform's autograder): refuse to run without an OS sandbox.")
 @click.option("--allow-unsandboxed", is_flag=True, help="With --for-marks: grade even without an OS sandbox.")
+@click.option("--hidden-visibility", type=click.Choice(report.HIDDEN_VISIBILITY), default="after_published",
+              show_default=True, help="With --format gradescope: when Gradescope shows the student a hidden check.")
 def test(slugs, every, impl, submission, reference, bug, mutant, seed, base_seed, checks, fmt, as_json, out,
-         for_marks, allow_unsandboxed):
+         for_marks, allow_unsandboxed, hidden_visibility):
     """Grade your implementation of each SLUG (by default your working copy). Exit 0 only on full marks."""
     fmt = "json" if as_json else fmt
     _check_isolation(for_marks and not allow_unsandboxed, "grader test --for-marks")
@@ -177,9 +183,9 @@ def test(slugs, every, impl, submission, reference, bug, mutant, seed, base_seed
         if len(reports) > 1:
             click.echo("\n" + report.format_summary(reports))
     elif out:
-        Path(out).write_text(_render(fmt, reports, replays, notes) + "\n", encoding="utf-8")
+        Path(out).write_text(_render(fmt, reports, replays, notes, hidden_visibility) + "\n", encoding="utf-8")
     else:
-        click.echo(_render(fmt, reports, replays, notes))
+        click.echo(_render(fmt, reports, replays, notes, hidden_visibility))
     sys.exit(0 if all(r.full_marks for r in reports) else 1)
 
 
