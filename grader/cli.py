@@ -410,12 +410,46 @@ def _export_problems(slugs):
 @export.command("gradescope")
 @click.argument("slugs", nargs=-1, metavar="SLUG...")
 @click.option("--out", default="autograder.zip", show_default=True, metavar="FILE", help="The zip to write.")
-def export_gradescope(slugs, out):
+@click.option("--hidden-visibility", type=click.Choice(report.HIDDEN_VISIBILITY), default="after_published",
+              show_default=True, help="When Gradescope shows students the checks marked hidden (name, points, "
+              "guarantee; never their details): once you publish the grades, or never.")
+def export_gradescope(slugs, out, hidden_visibility):
     """A Gradescope autograder zip: setup.sh, run_autograder, the grader and the checks (no solutions)."""
     problems = _export_problems(slugs)
-    exports.gradescope(problems, Path(out))
+    exports.gradescope(problems, Path(out), hidden_visibility=hidden_visibility)
     click.echo(f"Wrote {out}: upload it as the assignment's autograder (Gradescope: Configure Autograder, "
                f"zip file upload). Students submit {', '.join(p.slug + '.py' for p in problems)}.")
+
+
+_UNSANDBOXED = click.option("--allow-unsandboxed", is_flag=True,
+                            help="Let the bundle grade where the container gives no OS sandbox (time and memory "
+                                 "limits only). Without it, it refuses and says why.")
+
+
+@export.command("prairielearn")
+@click.argument("slugs", nargs=-1, metavar="SLUG...")
+@click.option("--image", required=True, metavar="NAME", help="The grading image's name on Docker Hub (you push it).")
+@click.option("--timeout", type=int, default=300, show_default=True, help="Seconds PrairieLearn allows a grading.")
+@click.option("--out", default="prairielearn", show_default=True, metavar="DIR", help="The folder to write.")
+@_UNSANDBOXED
+def export_prairielearn(slugs, image, timeout, out, allow_unsandboxed):
+    """PrairieLearn external grading: a grading image's build context and one question per problem."""
+    problems = _export_problems(slugs)
+    exports.prairielearn(problems, Path(out), image=image, timeout=timeout, allow_unsandboxed=allow_unsandboxed)
+    click.echo(f"Wrote {out}/: build and push {out}/image/ as {image}, then copy {out}/questions/* into your "
+               "course's questions/ (see its README.md).")
+
+
+@export.command("exercism")
+@click.argument("slugs", nargs=-1, metavar="SLUG...")
+@click.option("--out", default="exercism-test-runner", show_default=True, metavar="DIR", help="The folder to write.")
+@_UNSANDBOXED
+def export_exercism(slugs, out, allow_unsandboxed):
+    """An Exercism test runner: an image's build context whose bin/run.sh SLUG INPUT_DIR OUTPUT_DIR grades."""
+    problems = _export_problems(slugs)
+    exports.exercism(problems, Path(out), allow_unsandboxed=allow_unsandboxed)
+    click.echo(f"Wrote {out}/: build it as the test runner's image; its entry point is bin/run.sh SLUG INPUT_DIR "
+               "OUTPUT_DIR (see its README.md).")
 
 
 @export.command("classroom")

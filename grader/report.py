@@ -337,7 +337,8 @@ def to_exercism(reports: list[Report], *, replay=None, notes=()) -> dict:
     """Exercism's test runner results.json, version 2: `status` pass, fail, or error when no check ran to a
     verdict (every check's status() is "error": the file does not import, or the test process died at once;
     the top-level `message` then says why). One test per check, in the checks file's order, with `status`
-    pass/fail/error and the details as `message`."""
+    pass/fail/error and the details as `message`. `notes` are not shown: Exercism's input folder always holds
+    files of its own (README.md, HELP.md), which the note on ignored files would list to no one's use."""
     tests = []
     for report in reports:
         for check in report.checks:
@@ -352,7 +353,7 @@ def to_exercism(reports: list[Report], *, replay=None, notes=()) -> dict:
     results = {"version": 2, "status": overall}
     if overall == "error":
         reasons = [not_gradable(r) or next(c.message for c in r.checks if not c.passed) for r in reports if r.checks]
-        results["message"] = "\n".join(reasons + list(notes))[:EXERCISM_MESSAGE_LIMIT]
+        results["message"] = "\n".join(reasons)[:EXERCISM_MESSAGE_LIMIT]
     results["tests"] = tests
     return results
 
