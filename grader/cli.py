@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from grader import batch, catalog, export as exports, mutants, report, runner, sandbox, scaffold
+from grader import batch, catalog, export as exports, merge as merging, mutants, report, runner, sandbox, scaffold
 from grader.catalog import GraderError
 from grader.report import CheckResult
 
@@ -271,15 +271,19 @@ class _Progress:
               help="Besides reports/<student>.json, write each student's report in this format.")
 @click.option("--allow-unsandboxed", is_flag=True,
               help="Grade even where the machine gives no OS sandbox (time and memory limits only).")
-def grade(submissions, slugs, jobs, out, resume, fmt, allow_unsandboxed):
+@click.option("--shard", metavar="I/N",
+              help="Grade only the I-th of N deterministic shares of the gradings (one machine of N); "
+                   "grader merge combines the N output folders.")
+def grade(submissions, slugs, jobs, out, resume, fmt, allow_unsandboxed, shard):
     """Grade a class: SUBMISSIONS_DIR holds one folder per student with their <slug>.py files."""
     if jobs < 1:
         raise GraderError(f"--jobs must be at least 1, not {jobs}")
+    share = batch.parse_shard(shard) if shard is not None else None
     progress = _Progress()
     try:
         book = batch.grade_class(Path(submissions), list(slugs), Path(out), jobs=jobs, resume=resume, fmt=fmt,
                                  on_start=progress.start, on_graded=progress.advance,
-                                 allow_unsandboxed=allow_unsandboxed)
+                                 allow_unsandboxed=allow_unsandboxed, shard=share)
     except batch.Interrupted as stop:
         progress.stop()
         book = stop.gradebook
@@ -298,8 +302,24 @@ def grade(submissions, slugs, jobs, out, resume, fmt, allow_unsandboxed):
         click.echo(f"Note: the stored report of {', '.join(book.tampered)} was not written by this grader (its "
                    "HMAC does not match), so it was not trusted: graded again.")
     reused = f" ({book.reused} kept from the earlier run)" if book.reused else ""
+    if share is not None:
+        click.echo(f"Graded shard {shard}: {len(book.owned)} of the class's {len(book.order)} gradings{reused}.")
+        click.echo(f"Reports: {Path(out) / 'reports'}/  When all {share[1]} shards are done: "
+                   "grader merge SHARD_DIR... --out DIR")
+        return
     click.echo(f"Graded {len(book.submissions)} student(s) on {', '.join(p.slug for p in book.problems)}{reused}.")
-    click.echo(f"Gradebook: {Path(out) / 'gradebook.csv'}  Reports: {Path(out) / 'reports'}/")
+    click.echo(f"Gradebook: {Path(out) / 'gradebook.csv'} (and .ods)  Reports: {Path(out) / 'reports'}/")
+
+
+@main.command()
+@click.argument("shards", nargs=-1, metavar="SHARD_DIR...")
+@click.option("--out", default="grades", show_default=True, metavar="DIR",
+              help="Where to write gradebook.csv and reports/ (a new folder, or one holding only .grader-key).")
+def merge(shards, out):
+    """Combine the output folders of grader grade --shard 1/N ... N/N into one run's gradebook and reports."""
+    merged = merging.merge([Path(folder) for folder in shards], Path(out))
+    click.echo(f"Merged {merged.shards} shard(s): {len(merged.students)} student(s) on {', '.join(merged.problems)}.")
+    click.echo(f"Gradebook: {Path(out) / 'gradebook.csv'} (and .ods)  Reports: {Path(out) / 'reports'}/")
 
 
 @main.command()
