@@ -247,14 +247,14 @@ def _mac(key: bytes, data: dict) -> str:
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
-def read_key(path: Path) -> bytes:
-    """A report key from its file (64 hex digits or more)."""
+def read_key(path: Path, advice: str = "") -> bytes:
+    """A report key from its file (64 hex digits or more). Raises GraderError, with `advice` after the reason."""
     try:
         key = bytes.fromhex(path.read_text().strip())
     except ValueError:
         key = b""
     if len(key) < 32:
-        raise GraderError(f"{path} is not a report key (delete it to start afresh)")
+        raise GraderError(f"{path} is not a report key{advice}")
     return key
 
 
@@ -265,7 +265,7 @@ def _key(out: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return read_key(path)
+        return read_key(path, " (delete it to start afresh)")
     key = secrets.token_bytes(32)
     with os.fdopen(fd, "w") as file:
         file.write(key.hex() + "\n")

@@ -83,6 +83,8 @@ def _manifests(folders: list[Path]) -> list[tuple[Path, bytes, dict]]:
 
 
 def _out_folder(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise GraderError(f"{out} is a file; merge into a new folder")
     if out.exists() and any(p.name != batch.KEY_FILE for p in out.iterdir()):
         raise GraderError(f"{out} is not empty; merge into a new folder (it may hold only {batch.KEY_FILE})")
 
