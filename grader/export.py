@@ -135,7 +135,7 @@ def gradescope(problems: list[Problem], out: Path, *, hidden_visibility: str = "
     files = [
         (render("setup.sh"), "setup.sh"),
         (render("run_autograder", problems=slugs, hidden_visibility=hidden_visibility), "run_autograder"),
-        (render("autograder_README.md", problems=slugs), "README.md"),
+        (render("autograder_README.md", problems=slugs, hidden_visibility=hidden_visibility), "README.md"),
         *_grader_files(),
         *(item for problem in problems for item in _problem_files(problem, hidden=True)),
     ]
