@@ -7,6 +7,10 @@ student's file (grader.sandbox), and only this process writes reports and the gr
 reports are written as soon as one of their gradings ends, so an interrupted run keeps what was graded,
 and `resume=True` grades only what is missing or changed. A stored report is trusted only if its HMAC
 (keyed by `<out>/.grader-key`, which no grading can see) says this grader wrote it.
+
+A class too big for one machine is graded in shards: `shard=(i, n)` grades the i-th of n deterministic shares
+of the gradings (the k-th grading, students by name then problems, belongs to shard k mod n + 1) and writes
+its reports and a signed manifest, shard.json, instead of a gradebook; grader.merge combines the shards.
 """
 from __future__ import annotations
 
@@ -25,16 +29,17 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import catalog, report, runner, sandbox
+from grader import catalog, gradebook, report, runner, sandbox
 from grader.catalog import GraderError, Problem
 from grader.report import CheckResult, Report
 
 __all__ = ["Submission", "students", "scan", "started", "missing_report", "Interrupted", "Gradebook",
-           "grade_class", "gradebook_csv", "FORMATS", "KEY_FILE"]
+           "grade_class", "gradebook_csv", "parse_shard", "student_text", "FORMATS", "KEY_FILE", "MANIFEST"]
 
 BASE_SEED = 0  # every grading explores the same schedules, so a verdict is the same on every run
 MAX_IGNORED = 50  # ignored files listed in a student's report
 KEY_FILE = ".grader-key"  # in the output folder: the key of the reports' HMACs
+MANIFEST = "shard.json"  # in a shard's output folder: which share of the gradings it holds (signed)
 _SKIPPED_DIRS = {"__pycache__", "__MACOSX", "node_modules"}
 
 
@@ -140,17 +145,21 @@ def missing_report(problem: Problem, why: str) -> Report:
     return Report(problem=problem.slug, impl="", checks=checks)
 
 
-def _terminal(reports: list[Report], notes: list[str]) -> str:
-    texts = [report.format_terminal(r, replay=f"grader test {r.problem}") for r in reports]
-    return "\n\n".join(notes + texts) + "\n"
+def student_text(reports: list[Report], notes: list[str]) -> str:
+    """A student's .txt report: the notes, then each problem under its heading (`== counter ==`), as `grader
+    test` prints it, then the table of scores with the total."""
+    texts = [f"== {r.problem} ==\n" + report.format_terminal(r, replay=f"grader test {r.problem}") for r in reports]
+    return "\n\n".join(notes + texts + [report.format_summary(reports)]) + "\n"
 
 
 # --format of grader grade -> (file suffix, render(reports, notes)); the JSON report is always written.
 FORMATS = {
-    "terminal": (".txt", _terminal),
+    "terminal": (".txt", student_text),
     "json": (None, None),
     "junit": (".xml", lambda reports, notes: report.format_junit(reports) + "\n"),
     "gradescope": (".results.json", lambda reports, notes: report.format_gradescope(reports, notes=notes) + "\n"),
+    "prairielearn": (".prairielearn.json", lambda reports, notes: report.format_prairielearn(reports, notes=notes) + "\n"),
+    "exercism": (".exercism.json", lambda reports, notes: report.format_exercism(reports, notes=notes) + "\n"),
 }
 
 
@@ -177,6 +186,9 @@ class Gradebook:
     to_run: int = 0
     ran: int = 0
     tampered: list[str] = field(default_factory=list)  # students whose stored report was not this grader's
+    shard: tuple[int, int] | None = None  # (i, n): this run grades the i-th of n shares
+    owned: set | None = None  # the (student, slug) gradings of this shard; None: every one
+    order: dict = field(default_factory=dict)  # (student, slug) -> its place among every grading of the class
 
     def score(self, student: str, slug: str) -> int | None:
         graded = self.reports.get((student, slug))
@@ -191,6 +203,19 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _ignored(submission: Submission) -> list[str]:
+    """The ignored files as a report lists them: at most MAX_IGNORED, then how many more."""
+    ignored = submission.ignored[:MAX_IGNORED]
+    if len(submission.ignored) > MAX_IGNORED:
+        ignored.append(f"... and {len(submission.ignored) - MAX_IGNORED} more")
+    return ignored
+
+
+def notes_of(ignored: list[str]) -> list[str]:
+    """The notes above a student's report, from the ignored files of their JSON report."""
+    return [report.ignored_note(ignored)] if ignored else []
+
+
 def _student_json(book: Gradebook, submission: Submission) -> dict:
     problems = {}
     for problem in book.problems:
@@ -203,9 +228,7 @@ def _student_json(book: Gradebook, submission: Submission) -> dict:
         if graded is not None:
             entry["report"] = report.to_json(graded)
         problems[problem.slug] = entry
-    ignored = submission.ignored[:MAX_IGNORED]
-    if len(submission.ignored) > MAX_IGNORED:
-        ignored.append(f"... and {len(submission.ignored) - MAX_IGNORED} more")
+    ignored = _ignored(submission)
     data = {
         "student": submission.student,
         "base_seed": BASE_SEED,
@@ -224,6 +247,17 @@ def _mac(key: bytes, data: dict) -> str:
     return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
+def read_key(path: Path, advice: str = "") -> bytes:
+    """A report key from its file (64 hex digits or more). Raises GraderError, with `advice` after the reason."""
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise GraderError(f"{path} is not a report key{advice}")
+    return key
+
+
 def _key(out: Path) -> bytes:
     """The output folder's report key: made once (readable by this user only), then read back."""
     path = out / KEY_FILE
@@ -231,10 +265,7 @@ def _key(out: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        key = bytes.fromhex(path.read_text().strip())
-        if len(key) < 32:
-            raise GraderError(f"{path} is not a report key (delete it to start afresh)") from None
-        return key
+        return read_key(path, " (delete it to start afresh)")
     key = secrets.token_bytes(32)
     with os.fdopen(fd, "w") as file:
         file.write(key.hex() + "\n")
@@ -246,9 +277,39 @@ def _save_student(book: Gradebook, submission: Submission, fmt: str) -> None:
     _write(reports_dir / f"{submission.student}.json", json.dumps(_student_json(book, submission), indent=2) + "\n")
     suffix, render = FORMATS[fmt]
     graded = [book.reports[(submission.student, p.slug)] for p in book.problems]
-    if render and all(r is not None for r in graded):
-        notes = [report.ignored_note(submission.ignored)] if submission.ignored else []
-        _write(reports_dir / f"{submission.student}{suffix}", render(graded, notes))
+    if render and book.shard is None and all(r is not None for r in graded):  # a shard's are merge's to write
+        _write(reports_dir / f"{submission.student}{suffix}", render(graded, notes_of(_ignored(submission))))
+
+
+def write_gradebook(out: Path, problems: list[tuple[str, int]], scores: list[tuple[str, list[int | None]]]) -> None:
+    """gradebook.csv and gradebook.ods of `out` (grader.gradebook says why both)."""
+    table = gradebook.rows(problems, scores)
+    _write(out / "gradebook.csv", gradebook.to_csv(table))
+    path = out / "gradebook.ods"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(gradebook.to_ods(table))
+    os.replace(tmp, path)
+
+
+def _save_gradebook(book: Gradebook, fmt: str) -> None:
+    """The gradebook; for a shard, its manifest instead."""
+    if book.shard is None:
+        write_gradebook(book.out, [(p.slug, p.max_score) for p in book.problems],
+                        [(s.student, [book.score(s.student, p.slug) for p in book.problems]) for s in book.submissions])
+        return
+    data = {"shard": f"{book.shard[0]}/{book.shard[1]}", "format": fmt, "base_seed": BASE_SEED,
+            "problems": [[p.slug, p.max_score] for p in book.problems],
+            "students": [s.student for s in book.submissions],
+            "gradings": sorted(book.owned, key=lambda pair: book.order[pair])}
+    _write(book.out / MANIFEST, json.dumps({**data, "hmac": _mac(book.key, data)}, indent=2) + "\n")
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`I/N` as (i, n), 1 <= i <= n. Raises GraderError."""
+    i, sep, n = text.partition("/")
+    if sep and i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n):
+        return int(i), int(n)
+    raise GraderError(f"--shard must be I/N with 1 <= I <= N (e.g. 2/3), not {text!r}")
 
 
 def _previous(book: Gradebook, submission: Submission) -> dict[str, Report]:
@@ -275,7 +336,7 @@ def _previous(book: Gradebook, submission: Submission) -> dict[str, Report]:
 
 def grade_class(submissions_dir: Path, slugs: list[str] | None, out: Path, *, jobs: int | None = None,
                 resume: bool = False, fmt: str = "terminal", on_start=None, on_graded=None,
-                allow_unsandboxed: bool = False) -> Gradebook:
+                allow_unsandboxed: bool = False, shard: tuple[int, int] | None = None) -> Gradebook:
     """Grade every student folder of `submissions_dir` on every problem in `slugs` (default: every problem
     that some student submitted), `jobs` gradings at a time, writing `out`/gradebook.csv and
     `out`/reports/<student>.json (plus one file in `fmt`) as gradings end.
@@ -284,7 +345,8 @@ def grade_class(submissions_dir: Path, slugs: list[str] | None, out: Path, *, jo
     after each. Ctrl-C (in the main thread) stops starting new gradings, waits for the running ones, writes
     the gradebook and raises Interrupted; a second Ctrl-C stops at once. With `resume`, reports of an earlier
     run whose file is unchanged are kept. Raises GraderError where the machine gives no OS sandbox, unless
-    `allow_unsandboxed`.
+    `allow_unsandboxed`. With `shard=(i, n)` only the i-th share of the gradings runs, and `out` gets the
+    reports and shard.json, not a gradebook (see the module's docstring).
     """
     plan = sandbox.plan()
     if plan.level == "none" and not allow_unsandboxed:
@@ -306,7 +368,8 @@ def grade_class(submissions_dir: Path, slugs: list[str] | None, out: Path, *, jo
         problems = [catalog.load(slug, base) for slug in submitted]
         for sub in subs:
             sub.notes = {slug: why for slug, why in sub.notes.items() if slug in submitted}
-    book = Gradebook(problems, subs, {(s.student, p.slug): None for s in subs for p in problems}, Path(out))
+    book = Gradebook(problems, subs, {(s.student, p.slug): None for s in subs for p in problems}, Path(out),
+                     shard=shard)
     book.key = _key(book.out)
     for sub in subs:
         for slug, path in sub.files.items():
@@ -318,20 +381,27 @@ def grade_class(submissions_dir: Path, slugs: list[str] | None, out: Path, *, jo
         for slug in [slug for slug in sub.files if (sub.student, slug) not in book.sources]:
             del sub.files[slug]
     by_slug = {p.slug: p for p in problems}
+    gradings = [(s.student, p.slug) for s in subs for p in problems if p.slug in s.files]
+    book.order = {pair: k for k, pair in enumerate(gradings)}
+    if shard is not None:
+        book.owned = {pair for k, pair in enumerate(gradings) if k % shard[1] == shard[0] - 1}
     todo = []
     for sub in subs:
         kept = _previous(book, sub) if resume else {}
         book.reused += len(kept)
         for problem in problems:
-            if problem.slug in kept:
-                book.reports[(sub.student, problem.slug)] = kept[problem.slug]
-            elif problem.slug not in sub.files:
-                book.reports[(sub.student, problem.slug)] = missing_report(problem, sub.notes[problem.slug])
+            pair = (sub.student, problem.slug)
+            if problem.slug not in sub.files:
+                book.reports[pair] = missing_report(problem, sub.notes[problem.slug])
+            elif book.owned is not None and pair not in book.owned:
+                continue  # another shard's
+            elif problem.slug in kept:
+                book.reports[pair] = kept[problem.slug]
             else:
                 todo.append((sub, problem.slug))
     for sub in subs:
         _save_student(book, sub, fmt)
-    _write(book.out / "gradebook.csv", gradebook_csv(book))
+    _save_gradebook(book, fmt)
     book.to_run = len(todo)
     if on_start:
         on_start(len(todo))
@@ -360,7 +430,7 @@ def grade_class(submissions_dir: Path, slugs: list[str] | None, out: Path, *, jo
     finally:
         handler.restore()
         pool.shutdown(wait=False, cancel_futures=True)
-        _write(book.out / "gradebook.csv", gradebook_csv(book))
+        _save_gradebook(book, fmt)
     if stop.is_set():
         raise Interrupted(book)
     return book
@@ -400,13 +470,8 @@ def _record(book: Gradebook, fmt: str, sub: Submission, slug: str, future, on_gr
 
 
 def gradebook_csv(book: Gradebook) -> str:
-    """student, one column per problem, total; an empty cell is a grading not done yet. No times: the same
-    verdicts give the same bytes."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *(p.slug for p in book.problems), "total"])
-    for sub in book.submissions:
-        scores = [book.score(sub.student, p.slug) for p in book.problems]
-        total = sum(s for s in scores if s is not None)
-        writer.writerow([sub.student, *("" if s is None else s for s in scores), total])
-    return buffer.getvalue()
+    """The gradebook as CSV: student, one column per problem, total; a `Points Possible` row first; an empty
+    cell is a grading not done yet (grader.gradebook)."""
+    return gradebook.to_csv(gradebook.rows(
+        [(p.slug, p.max_score) for p in book.problems],
+        [(s.student, [book.score(s.student, p.slug) for p in book.problems]) for s in book.submissions]))

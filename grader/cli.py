@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from grader import batch, catalog, export as exports, mutants, report, runner, sandbox, scaffold
+from grader import batch, catalog, export as exports, merge as merging, mutants, report, runner, sandbox, scaffold
 from grader.catalog import GraderError
 from grader.report import CheckResult
 
-FORMATS = ("terminal", "json", "junit", "gradescope")
+FORMATS = ("terminal", "json", "junit", "gradescope", "prairielearn", "exercism")
 CORES = os.cpu_count() or 1
 
 
@@ -79,7 +79,7 @@ def _grade_live(problem, path, **options) -> report.Report:
     return result
 
 
-def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
+def _render(fmt: str, reports: list, replays: dict, notes: list[str], hidden_visibility: str) -> str:
     """The reports of `grader test` in a format other than the live terminal one."""
     replay = lambda r: replays.get(r.problem)  # noqa: E731
     if fmt == "json":
@@ -90,7 +90,11 @@ def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
     if fmt == "junit":
         return report.format_junit(reports, replay=replay)
     if fmt == "gradescope":
-        return report.format_gradescope(reports, replay=replay, notes=notes)
+        return report.format_gradescope(reports, replay=replay, notes=notes, hidden_visibility=hidden_visibility)
+    if fmt == "prairielearn":
+        return report.format_prairielearn(reports, replay=replay, notes=notes)
+    if fmt == "exercism":
+        return report.format_exercism(reports, replay=replay, notes=notes)
     text = "\n\n".join(notes + [report.format_terminal(r, replay=replay(r)) for r in reports])
     return text + ("\n\n" + report.format_summary(reports) if len(reports) > 1 else "")
 
@@ -116,8 +120,10 @@ def _render(fmt: str, reports: list, replays: dict, notes: list[str]) -> str:
 @click.option("--for-marks", is_flag=True,
               help="This grading counts (a course platform's autograder): refuse to run without an OS sandbox.")
 @click.option("--allow-unsandboxed", is_flag=True, help="With --for-marks: grade even without an OS sandbox.")
+@click.option("--hidden-visibility", type=click.Choice(report.HIDDEN_VISIBILITY), default="after_published",
+              show_default=True, help="With --format gradescope: when Gradescope shows the student a hidden check.")
 def test(slugs, every, impl, submission, reference, bug, mutant, seed, base_seed, checks, fmt, as_json, out,
-         for_marks, allow_unsandboxed):
+         for_marks, allow_unsandboxed, hidden_visibility):
     """Grade your implementation of each SLUG (by default your working copy). Exit 0 only on full marks."""
     fmt = "json" if as_json else fmt
     _check_isolation(for_marks and not allow_unsandboxed, "grader test --for-marks")
@@ -177,9 +183,9 @@ def test(slugs, every, impl, submission, reference, bug, mutant, seed, base_seed
         if len(reports) > 1:
             click.echo("\n" + report.format_summary(reports))
     elif out:
-        Path(out).write_text(_render(fmt, reports, replays, notes) + "\n", encoding="utf-8")
+        Path(out).write_text(_render(fmt, reports, replays, notes, hidden_visibility) + "\n", encoding="utf-8")
     else:
-        click.echo(_render(fmt, reports, replays, notes))
+        click.echo(_render(fmt, reports, replays, notes, hidden_visibility))
     sys.exit(0 if all(r.full_marks for r in reports) else 1)
 
 
@@ -265,15 +271,19 @@ class _Progress:
               help="Besides reports/<student>.json, write each student's report in this format.")
 @click.option("--allow-unsandboxed", is_flag=True,
               help="Grade even where the machine gives no OS sandbox (time and memory limits only).")
-def grade(submissions, slugs, jobs, out, resume, fmt, allow_unsandboxed):
+@click.option("--shard", metavar="I/N",
+              help="Grade only the I-th of N deterministic shares of the gradings (one machine of N); "
+                   "grader merge combines the N output folders.")
+def grade(submissions, slugs, jobs, out, resume, fmt, allow_unsandboxed, shard):
     """Grade a class: SUBMISSIONS_DIR holds one folder per student with their <slug>.py files."""
     if jobs < 1:
         raise GraderError(f"--jobs must be at least 1, not {jobs}")
+    share = batch.parse_shard(shard) if shard is not None else None
     progress = _Progress()
     try:
         book = batch.grade_class(Path(submissions), list(slugs), Path(out), jobs=jobs, resume=resume, fmt=fmt,
                                  on_start=progress.start, on_graded=progress.advance,
-                                 allow_unsandboxed=allow_unsandboxed)
+                                 allow_unsandboxed=allow_unsandboxed, shard=share)
     except batch.Interrupted as stop:
         progress.stop()
         book = stop.gradebook
@@ -292,8 +302,24 @@ def grade(submissions, slugs, jobs, out, resume, fmt, allow_unsandboxed):
         click.echo(f"Note: the stored report of {', '.join(book.tampered)} was not written by this grader (its "
                    "HMAC does not match), so it was not trusted: graded again.")
     reused = f" ({book.reused} kept from the earlier run)" if book.reused else ""
+    if share is not None:
+        click.echo(f"Graded shard {shard}: {len(book.owned)} of the class's {len(book.order)} gradings{reused}.")
+        click.echo(f"Reports: {Path(out) / 'reports'}/  When all {share[1]} shards are done: "
+                   "grader merge SHARD_DIR... --out DIR")
+        return
     click.echo(f"Graded {len(book.submissions)} student(s) on {', '.join(p.slug for p in book.problems)}{reused}.")
-    click.echo(f"Gradebook: {Path(out) / 'gradebook.csv'}  Reports: {Path(out) / 'reports'}/")
+    click.echo(f"Gradebook: {Path(out) / 'gradebook.csv'} (and .ods)  Reports: {Path(out) / 'reports'}/")
+
+
+@main.command()
+@click.argument("shards", nargs=-1, metavar="SHARD_DIR...")
+@click.option("--out", default="grades", show_default=True, metavar="DIR",
+              help="Where to write gradebook.csv and reports/ (a new folder, or one holding only .grader-key).")
+def merge(shards, out):
+    """Combine the output folders of grader grade --shard 1/N ... N/N into one run's gradebook and reports."""
+    merged = merging.merge([Path(folder) for folder in shards], Path(out))
+    click.echo(f"Merged {merged.shards} shard(s): {len(merged.students)} student(s) on {', '.join(merged.problems)}.")
+    click.echo(f"Gradebook: {Path(out) / 'gradebook.csv'} (and .ods)  Reports: {Path(out) / 'reports'}/")
 
 
 @main.command()
@@ -404,12 +430,46 @@ def _export_problems(slugs):
 @export.command("gradescope")
 @click.argument("slugs", nargs=-1, metavar="SLUG...")
 @click.option("--out", default="autograder.zip", show_default=True, metavar="FILE", help="The zip to write.")
-def export_gradescope(slugs, out):
+@click.option("--hidden-visibility", type=click.Choice(report.HIDDEN_VISIBILITY), default="after_published",
+              show_default=True, help="When Gradescope shows students the checks marked hidden (name, points, "
+              "guarantee; never their details): once you publish the grades, or never.")
+def export_gradescope(slugs, out, hidden_visibility):
     """A Gradescope autograder zip: setup.sh, run_autograder, the grader and the checks (no solutions)."""
     problems = _export_problems(slugs)
-    exports.gradescope(problems, Path(out))
+    exports.gradescope(problems, Path(out), hidden_visibility=hidden_visibility)
     click.echo(f"Wrote {out}: upload it as the assignment's autograder (Gradescope: Configure Autograder, "
                f"zip file upload). Students submit {', '.join(p.slug + '.py' for p in problems)}.")
+
+
+_UNSANDBOXED = click.option("--allow-unsandboxed", is_flag=True,
+                            help="Let the bundle grade where the container gives no OS sandbox (time and memory "
+                                 "limits only). Without it, it refuses and says why.")
+
+
+@export.command("prairielearn")
+@click.argument("slugs", nargs=-1, metavar="SLUG...")
+@click.option("--image", required=True, metavar="NAME", help="The grading image's name on Docker Hub (you push it).")
+@click.option("--timeout", type=int, default=300, show_default=True, help="Seconds PrairieLearn allows a grading.")
+@click.option("--out", default="prairielearn", show_default=True, metavar="DIR", help="The folder to write.")
+@_UNSANDBOXED
+def export_prairielearn(slugs, image, timeout, out, allow_unsandboxed):
+    """PrairieLearn external grading: a grading image's build context and one question per problem."""
+    problems = _export_problems(slugs)
+    exports.prairielearn(problems, Path(out), image=image, timeout=timeout, allow_unsandboxed=allow_unsandboxed)
+    click.echo(f"Wrote {out}/: build and push {out}/image/ as {image}, then copy {out}/questions/* into your "
+               "course's questions/ (see its README.md).")
+
+
+@export.command("exercism")
+@click.argument("slugs", nargs=-1, metavar="SLUG...")
+@click.option("--out", default="exercism-test-runner", show_default=True, metavar="DIR", help="The folder to write.")
+@_UNSANDBOXED
+def export_exercism(slugs, out, allow_unsandboxed):
+    """An Exercism test runner: an image's build context whose bin/run.sh SLUG INPUT_DIR OUTPUT_DIR grades."""
+    problems = _export_problems(slugs)
+    exports.exercism(problems, Path(out), allow_unsandboxed=allow_unsandboxed)
+    click.echo(f"Wrote {out}/: build it as the test runner's image; its entry point is bin/run.sh SLUG INPUT_DIR "
+               "OUTPUT_DIR (see its README.md).")
 
 
 @export.command("classroom")

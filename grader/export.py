@@ -1,23 +1,30 @@
-"""Bundles for course platforms: a Gradescope autograder zip, a GitHub Classroom repository, a student handout.
+"""Bundles for course platforms: a Gradescope autograder zip, a GitHub Classroom repository, a PrairieLearn grading
+image and questions, an Exercism test runner, a student handout.
 
 Each bundle holds the grader itself (the package and pyproject.toml) and the chosen problems' folders,
 never solutions/. The student handout and the Classroom repository leave out the checks marked
-`@pytest.mark.hidden`; the Gradescope autograder keeps them (it runs on Gradescope, not on students'
-machines).
+`@pytest.mark.hidden`; the Gradescope, PrairieLearn and Exercism bundles keep them (they run on the
+platform's servers, not on students' machines). Their entry points grade with `grader test --for-marks`:
+no OS sandbox, no grading, unless the bundle was exported with allow_unsandboxed.
 """
 from __future__ import annotations
 
 import ast
+import html
+import json
+import os
 import re
 import shutil
+import uuid
 import zipfile
 from pathlib import Path
 
 import grader
 from grader.catalog import GraderError, Problem
+from grader.report import HIDDEN_VISIBILITY
 from grader.templates import render
 
-__all__ = ["strip_hidden", "student", "classroom", "gradescope"]
+__all__ = ["strip_hidden", "student", "classroom", "gradescope", "prairielearn", "exercism"]
 
 PACKAGE = Path(grader.__file__).resolve().parent
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same export gives the same bytes
@@ -77,7 +84,7 @@ def _handout_files(problems: list[Problem]):
         yield from _problem_files(problem, hidden=False)
 
 
-def _write_tree(files, out: Path) -> None:
+def _write_tree(files, out: Path, executable=()) -> None:
     if out.exists() and any(out.iterdir()):
         raise GraderError(f"{out} is not empty; choose a new folder")
     for content, name in files:
@@ -87,6 +94,7 @@ def _write_tree(files, out: Path) -> None:
             shutil.copyfile(content, target)
         else:
             target.write_text(content, encoding="utf-8")
+        os.chmod(target, 0o755 if name in executable else 0o644)
 
 
 def student(problems: list[Problem], out: Path) -> None:
@@ -116,15 +124,18 @@ def classroom(problems: list[Problem], out: Path) -> None:
     _write_tree([*_handout_files(problems), (workflow, ".github/workflows/classroom.yml")], out)
 
 
-def gradescope(problems: list[Problem], out: Path) -> None:
+def gradescope(problems: list[Problem], out: Path, *, hidden_visibility: str = "after_published") -> None:
     """Write a Gradescope autograder zip to `out`: setup.sh and run_autograder at the top, the grader and
     the problems' folders (hidden checks included, no solutions). Its run_autograder grades
-    /autograder/submission/<slug>.py for each problem and writes /autograder/results/results.json."""
+    /autograder/submission/<slug>.py for each problem and writes /autograder/results/results.json, where the
+    checks marked hidden have the visibility `hidden_visibility` ("after_published" or "hidden")."""
+    if hidden_visibility not in HIDDEN_VISIBILITY:
+        raise GraderError(f"hidden_visibility must be one of {', '.join(HIDDEN_VISIBILITY)}, not {hidden_visibility!r}")
     slugs = " ".join(p.slug for p in problems)
     files = [
         (render("setup.sh"), "setup.sh"),
-        (render("run_autograder", problems=slugs), "run_autograder"),
-        (render("autograder_README.md", problems=slugs), "README.md"),
+        (render("run_autograder", problems=slugs, hidden_visibility=hidden_visibility), "run_autograder"),
+        (render("autograder_README.md", problems=slugs, hidden_visibility=hidden_visibility), "README.md"),
         *_grader_files(),
         *(item for problem in problems for item in _problem_files(problem, hidden=True)),
     ]
@@ -136,3 +147,70 @@ def gradescope(problems: list[Problem], out: Path) -> None:
             info.external_attr = (0o755 if name in ("setup.sh", "run_autograder") else 0o644) << 16
             data = content.read_bytes() if isinstance(content, Path) else content.encode("utf-8")
             bundle.writestr(info, data)
+
+
+def _unsandboxed(allow: bool) -> dict:
+    """The entry point's flag and the line that says so, for a bundle exported with or without allow_unsandboxed."""
+    if allow:
+        return {"unsandboxed": " --allow-unsandboxed",
+                "unsandboxed_note": ";\n# exported with --allow-unsandboxed, it grades without one too (time and memory limits only)"}
+    return {"unsandboxed": "", "unsandboxed_note": ", or writes a results.json that says why it did not grade"}
+
+
+def _image_files(problems: list[Problem], platform: str, home: str, entrypoint: str, script: str, entry: str,
+                 allow_unsandboxed: bool):
+    """A grading image's build context: Dockerfile, the entry point, the grader and the problems (hidden checks
+    included)."""
+    slugs = " ".join(p.slug for p in problems)
+    yield render("Dockerfile", platform=platform, problems=slugs, home=home, entrypoint=entrypoint, entry=entry), \
+        "Dockerfile"
+    yield render(script, problems=slugs, **_unsandboxed(allow_unsandboxed)), entrypoint
+    yield from _grader_files()
+    for problem in problems:
+        yield from _problem_files(problem, hidden=True)
+
+
+PRAIRIELEARN_UUID = uuid.UUID("5b0f4c64-8a43-4c1e-9a1e-2f5d6c0b7e11")  # namespace: the same slug, the same uuid
+
+
+def prairielearn(problems: list[Problem], out: Path, *, image: str, timeout: int = 300,
+                 allow_unsandboxed: bool = False) -> None:
+    """Write to `out` what PrairieLearn's external grader needs: `image/`, the build context of the grading
+    image (push it to Docker Hub as `image`), and `questions/<slug>/` for each problem (info.json with
+    externalGradingOptions, question.html with a file upload), to copy into the course's questions/. The image's
+    /opt/grader/bin/run_prairielearn SLUG grades /grade/student/<slug>.py into /grade/results/results.json."""
+    if not 1 <= timeout <= 600:
+        raise GraderError(f"--timeout must be between 1 and 600 seconds (PrairieLearn's limit), not {timeout}")
+    files = [(render("prairielearn_README.md", problems=", ".join(p.slug for p in problems), image=image,
+                     first=problems[0].slug), "README.md")]
+    files += [(content, f"image/{name}") for content, name in _image_files(
+        problems, "prairielearn", "/opt/grader", "bin/run_prairielearn", "prairielearn_run", "",
+        allow_unsandboxed)]
+    for problem in problems:
+        info = {
+            "uuid": str(uuid.uuid5(PRAIRIELEARN_UUID, problem.slug)),
+            "title": problem.title,
+            "topic": "Concurrency",
+            "tags": list(problem.topics),
+            "type": "v3",
+            "singleVariant": True,
+            "gradingMethod": "External",
+            "externalGradingOptions": {"enabled": True, "image": image,
+                                       "entrypoint": f"/opt/grader/bin/run_prairielearn {problem.slug}",
+                                       "timeout": timeout},
+        }
+        files.append((json.dumps(info, indent=2) + "\n", f"questions/{problem.slug}/info.json"))
+        readme = html.escape(problem.readme.read_text(encoding="utf-8").rstrip("\n"))
+        files.append((render("prairielearn_question.html", slug=problem.slug, readme=readme),
+                      f"questions/{problem.slug}/question.html"))
+    _write_tree(files, out, executable={"image/bin/run_prairielearn"})
+
+
+def exercism(problems: list[Problem], out: Path, *, allow_unsandboxed: bool = False) -> None:
+    """Write an Exercism test runner to `out`: the build context of its image (Dockerfile, whose entry point is
+    bin/run.sh SLUG INPUT_DIR OUTPUT_DIR), the grader and the problems' folders (hidden checks included)."""
+    files = [(render("exercism_README.md", problems=", ".join(p.slug for p in problems),
+                     first=problems[0].slug), "README.md")]
+    files += list(_image_files(problems, "exercism", "/opt/test-runner", "bin/run.sh", "exercism_run.sh",
+                               'ENTRYPOINT ["/opt/test-runner/bin/run.sh"]', allow_unsandboxed))
+    _write_tree(files, out, executable={"bin/run.sh"})

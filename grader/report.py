@@ -1,5 +1,7 @@
-"""Scores and every output format: the terminal text a student reads, JSON, JUnit XML, Gradescope's
-results.json, and the soundness table of `grader check`."""
+"""Scores and every output format: the terminal text a student reads, JSON, JUnit XML, the results.json of
+Gradescope, PrairieLearn and Exercism, and the soundness table of `grader check`.
+
+Each platform format follows that platform's published schema (tests/schemas/ holds them, with their sources)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +12,8 @@ import click
 
 __all__ = [
     "CheckResult", "Report", "verdict_line", "explain", "format_terminal", "format_summary", "to_json", "from_json",
-    "format_json", "format_junit", "to_gradescope", "format_gradescope", "ignored_note", "Soundness", "soundness",
+    "format_json", "status", "not_gradable", "format_junit", "HIDDEN_VISIBILITY", "to_gradescope", "format_gradescope",
+    "to_prairielearn", "format_prairielearn", "to_exercism", "format_exercism", "ignored_note", "Soundness", "soundness",
     "format_soundness", "mutant_header", "mutant_row", "format_mutant_details", "format_mutants",
 ]
 
@@ -170,73 +173,193 @@ def format_json(report: Report) -> str:
     return json.dumps(to_json(report), indent=2)
 
 
+def status(report: Report, check: CheckResult) -> str:
+    """"passed"; "failed" (the check ran and its guarantee did not hold, a time limit included); or "error":
+    no verdict, because the file did not import or was not run (no file, a forbidden module, a void run), or
+    the test process crashed or was killed before the check sent its result, or the check did not run to
+    its end."""
+    if check.passed:
+        return "passed"
+    if report.import_error is not None or check.duration is None or check.message.startswith("the check did not run"):
+        return "error"
+    return "failed"
+
+
+def not_gradable(report: Report) -> str | None:
+    """Why no code of the submission could run at all (it does not import, there is no file, the grader
+    refused it), or None when it was graded. A crash or a hang during the checks is graded: it is the
+    submission's own doing."""
+    if not report.checks:
+        return None
+    if report.import_error is not None:
+        return f"{report.problem}: could not import the submission: {report.import_error}"
+    if report.returncode is None and all(c.duration is None and not c.passed for c in report.checks):
+        return f"{report.problem}: {report.checks[0].message.splitlines()[0]}" if report.checks[0].message else None
+    return None
+
+
+def _first_line(check: CheckResult) -> str:
+    if check.hidden:
+        return HIDDEN_NOTE
+    return check.message.splitlines()[0] if check.message else "failed"
+
+
 def format_junit(reports: list[Report], *, replay=None) -> str:
-    """JUnit XML: one <testsuite> per problem, one <testcase> per check, a <failure> for each failed one.
+    """JUnit XML valid against Jenkins' junit-10.xsd: one <testsuite> per problem, one <testcase> per check,
+    a <failure> for a check that failed and an <error> for one with no verdict (see status()). Points are
+    <properties> of the suite (`score`, `max_score`, and `<check>.points` and `<check>.max_points` for each
+    check), since that schema allows none in a <testcase>.
 
     `replay(report)` gives the command that regrades a report's file, for Replay: lines.
     """
-    suites = ET.Element("testsuites", name="grader", tests=str(sum(len(r.checks) for r in reports)),
-                        failures=str(sum(not c.passed for r in reports for c in r.checks)))
+    counts = lambda checks, kind: str(sum(status(r, c) == kind for r, c in checks))  # noqa: E731
+    every = [(r, c) for r in reports for c in r.checks]
+    seconds = lambda checks: f"{sum(c.duration or 0.0 for _, c in checks):.3f}"  # noqa: E731
+    suites = ET.Element("testsuites", name="grader", tests=str(len(every)), failures=counts(every, "failed"),
+                        errors=counts(every, "error"), time=seconds(every))
     for report in reports:
-        suite = ET.SubElement(suites, "testsuite", name=report.problem, tests=str(len(report.checks)),
-                              failures=str(sum(not c.passed for c in report.checks)),
-                              time=f"{sum(c.duration or 0.0 for c in report.checks):.3f}")
+        mine = [(report, c) for c in report.checks]
+        suite = ET.SubElement(suites, "testsuite", name=report.problem, tests=str(len(mine)),
+                              failures=counts(mine, "failed"), errors=counts(mine, "error"), skipped="0",
+                              time=seconds(mine))
+        properties = ET.SubElement(suite, "properties")
+        pairs = [("score", report.score), ("max_score", report.max_score)]
+        for check in report.checks:
+            pairs += [(f"{check.name}.points", check.points), (f"{check.name}.max_points", check.max_points)]
+        isolation = report.limits.get("sandbox", {}).get("summary") if isinstance(report.limits, dict) else None
+        pairs += [("isolation", isolation)] if isolation else []
+        properties.extend(ET.Element("property", name=name, value=str(value)) for name, value in pairs)
         for check in report.checks:
             case = ET.SubElement(suite, "testcase", classname=report.problem, name=check.name,
                                  time=f"{check.duration or 0.0:.3f}")
-            ET.SubElement(case, "properties").extend([
-                ET.Element("property", name="points", value=str(check.points)),
-                ET.Element("property", name="max_points", value=str(check.max_points)),
-            ])
-            if not check.passed:
+            kind = status(report, check)
+            if kind != "passed":
                 text = "\n".join(explain(check, replay=replay(report) if replay else None))
-                first = (HIDDEN_NOTE if check.hidden else check.message.splitlines()[0] if check.message
-                         else "failed")
-                ET.SubElement(case, "failure", message=first).text = text
+                ET.SubElement(case, "failure" if kind == "failed" else "error", message=_first_line(check)).text = text
         if report.import_error:
             ET.SubElement(suite, "system-err").text = f"Could not import the submission:\n{report.import_error}"
     ET.indent(suites)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode")
 
 
-def to_gradescope(reports: list[Report], *, replay=None, notes=()) -> dict:
-    """Gradescope's results.json: one test per check (`problem › check`), all or nothing, visible to the student.
+# How Gradescope shows a check marked hidden, the instructor's choice (grader export gradescope --hidden-visibility):
+# "after_published": once the instructor publishes the grades; "hidden": never. Either way its details are withheld.
+HIDDEN_VISIBILITY = ("after_published", "hidden")
 
-    `replay(report)` gives the command that regrades a report's file, for Replay: lines; `notes` are lines
-    added to the overall output (e.g. the files of the submission that were ignored).
-    """
-    tests = []
-    for report in reports:
-        for check in report.checks:
-            if check.passed:
-                output = f"Passed: {check.doc}" if check.doc else "Passed"
-            else:
-                output = "\n".join(explain(check, replay=replay(report) if replay else None))
-            tests.append({
-                "name": f"{report.problem} › {check.name}",
-                "score": check.points,
-                "max_score": check.max_points,
-                "status": "passed" if check.passed else "failed",
-                "output": output,
-                "visibility": "visible",
-            })
-    seconds = sum(c.duration or 0.0 for r in reports for c in r.checks)
+
+def _summary(reports: list[Report], notes=()) -> list[str]:
+    """The overall lines of a platform's results: each problem's score, import errors, notes, the isolation."""
     summary = [f"{r.problem}: {r.score}/{r.max_score}" for r in reports]
     summary += [f"{r.problem}: could not import the submission: {r.import_error}" for r in reports if r.import_error]
     summary += notes
     isolation = sorted({r.limits["sandbox"]["summary"] for r in reports
                         if isinstance(r.limits, dict) and "summary" in r.limits.get("sandbox", {})})
-    summary += [f"Isolation: {', '.join(isolation)}"] if isolation else []
+    return summary + ([f"Isolation: {', '.join(isolation)}"] if isolation else [])
+
+
+def _feedback(report: Report, check: CheckResult, replay) -> str:
+    """A check's text for a platform: `Passed: guarantee`, or explain()'s lines."""
+    if check.passed:
+        return f"Passed: {check.doc}" if check.doc else "Passed"
+    return "\n".join(explain(check, replay=replay(report) if replay else None))
+
+
+def to_gradescope(reports: list[Report], *, replay=None, notes=(), hidden_visibility: str = "after_published") -> dict:
+    """Gradescope's results.json: one test per check (`problem › check`), all or nothing. A check marked
+    hidden has the visibility `hidden_visibility` (one of HIDDEN_VISIBILITY), every other check is visible.
+    Every text is plain text (output_format, test_output_format and test_name_format "text"), never HTML.
+
+    `replay(report)` gives the command that regrades a report's file, for Replay: lines; `notes` are lines
+    added to the overall output (e.g. the files of the submission that were ignored).
+    """
+    if hidden_visibility not in HIDDEN_VISIBILITY:
+        raise ValueError(f"hidden_visibility must be one of {HIDDEN_VISIBILITY}, not {hidden_visibility!r}")
+    tests = []
+    for report in reports:
+        for check in report.checks:
+            tests.append({
+                "name": f"{report.problem} › {check.name}",
+                "score": check.points,
+                "max_score": check.max_points,
+                "status": "passed" if check.passed else "failed",
+                "output": _feedback(report, check, replay),
+                "visibility": hidden_visibility if check.hidden else "visible",
+            })
+    seconds = sum(c.duration or 0.0 for r in reports for c in r.checks)
     return {
         "score": sum(r.score for r in reports),
         "execution_time": round(seconds),
-        "output": "\n".join(summary),
+        "output": "\n".join(_summary(reports, notes)),
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
         "tests": tests,
     }
 
 
-def format_gradescope(reports: list[Report], *, replay=None, notes=()) -> str:
-    return json.dumps(to_gradescope(reports, replay=replay, notes=notes), indent=2, ensure_ascii=False)
+def format_gradescope(reports: list[Report], *, replay=None, notes=(), hidden_visibility: str = "after_published") -> str:
+    return json.dumps(to_gradescope(reports, replay=replay, notes=notes, hidden_visibility=hidden_visibility),
+                      indent=2, ensure_ascii=False)
+
+
+def to_prairielearn(reports: list[Report], *, replay=None, notes=()) -> dict:
+    """PrairieLearn's external grader results.json: `score` from 0 to 1 (points over the maximum), one test per
+    check with `points`, `max_points`, a one-line `message` and the details in `output`. `gradable` is false only
+    when no code of any report could run (not_gradable(): no file, an import error, a file the grader refused),
+    so that PrairieLearn takes no attempt for it; the reasons are its `format_errors`."""
+    tests = []
+    for report in reports:
+        for check in report.checks:
+            test = {"name": f"{report.problem} › {check.name}", "description": check.doc,
+                    "points": check.points, "max_points": check.max_points,
+                    "message": "passed" if check.passed else _first_line(check)}
+            if not check.passed:
+                test["output"] = _feedback(report, check, replay)
+            tests.append(test)
+    score, most = sum(r.score for r in reports), sum(r.max_score for r in reports)
+    results = {"gradable": True, "score": score / most if most else 0.0, "message": "\n".join(_summary(reports, notes)),
+               "tests": tests}
+    reasons = [not_gradable(r) for r in reports]
+    if reports and all(reasons):
+        results = {"gradable": False, "format_errors": reasons, **{k: v for k, v in results.items() if k != "gradable"}}
+        del results["score"]
+    return results
+
+
+def format_prairielearn(reports: list[Report], *, replay=None, notes=()) -> str:
+    return json.dumps(to_prairielearn(reports, replay=replay, notes=notes), indent=2, ensure_ascii=False)
+
+
+EXERCISM_MESSAGE_LIMIT = 65535  # characters of the top-level message (the interface's limit)
+
+
+def to_exercism(reports: list[Report], *, replay=None, notes=()) -> dict:
+    """Exercism's test runner results.json, version 2: `status` pass, fail, or error when no check ran to a
+    verdict (every check's status() is "error": the file does not import, or the test process died at once;
+    the top-level `message` then says why). One test per check, in the checks file's order, with `status`
+    pass/fail/error and the details as `message`. `notes` are not shown: Exercism's input folder always holds
+    files of its own (README.md, HELP.md), which the note on ignored files would list to no one's use."""
+    tests = []
+    for report in reports:
+        for check in report.checks:
+            kind = {"passed": "pass", "failed": "fail", "error": "error"}[status(report, check)]
+            test = {"name": check.name if len(reports) == 1 else f"{report.problem} › {check.name}", "status": kind}
+            if kind != "pass":
+                test["message"] = _feedback(report, check, replay)
+            tests.append(test)
+    every = [t["status"] for t in tests]
+    overall = "pass" if every and all(s == "pass" for s in every) else "error" if every and all(
+        s == "error" for s in every) else "fail"
+    results = {"version": 2, "status": overall}
+    if overall == "error":
+        reasons = [not_gradable(r) or next(c.message for c in r.checks if not c.passed) for r in reports if r.checks]
+        results["message"] = "\n".join(reasons)[:EXERCISM_MESSAGE_LIMIT]
+    results["tests"] = tests
+    return results
+
+
+def format_exercism(reports: list[Report], *, replay=None, notes=()) -> str:
+    return json.dumps(to_exercism(reports, replay=replay, notes=notes), indent=2, ensure_ascii=False)
 
 
 def ignored_note(ignored: list[str]) -> str:

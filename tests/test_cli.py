@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 
 from click.testing import CliRunner
 
-import gradescope_schema
+import platform_schemas
 from grader import sandbox
 from grader.cli import main
 
@@ -83,24 +83,42 @@ def test_test_prints_every_verdict_then_each_failure_with_its_hint(fixture_root)
 def test_test_junit(fixture_root):
     result = run("test", "tally", "--bug", "ignores_amount", "--format", "junit")
     assert result.exit_code == 1
+    assert platform_schemas.junit_errors(result.output) == []
     suites = ElementTree.fromstring(result.output.encode())
-    assert (suites.tag, suites.get("tests"), suites.get("failures")) == ("testsuites", "3", "1")
+    assert [(suites.tag, suites.get("tests"), suites.get("failures"), suites.get("errors"))] == [
+        ("testsuites", "3", "1", "0")]
     cases = suites.findall("testsuite/testcase")
-    assert [(c.get("classname"), c.get("name"), c.find("failure") is not None) for c in cases] == [
-        ("tally", "starts_at_zero", False), ("tally", "adds_amount", True), ("tally", "counts_every_add", False)]
+    assert [(c.get("classname"), c.get("name"), [child.tag for child in c]) for c in cases] == [
+        ("tally", "starts_at_zero", []), ("tally", "adds_amount", ["failure"]), ("tally", "counts_every_add", [])]
     failure = cases[1].find("failure")
     assert failure.get("message") == "assert 2 == 6"
     assert failure.text.startswith("Expected: add(n) adds n.\nassert 2 == 6\n")
-    assert [(p.get("name"), p.get("value")) for p in cases[1].findall("properties/property")] == [
-        ("points", "0"), ("max_points", "2")]
+    assert [(p.get("name"), p.get("value")) for p in suites.findall("testsuite/properties/property")] == [
+        ("score", "3"), ("max_score", "5"), ("starts_at_zero.points", "1"), ("starts_at_zero.max_points", "1"),
+        ("adds_amount.points", "0"), ("adds_amount.max_points", "2"), ("counts_every_add.points", "2"),
+        ("counts_every_add.max_points", "2"), ("isolation", ISOLATION)]
+
+
+def test_junit_an_import_failure_is_an_error_of_each_check(fixture_root, tmp_path):
+    impl = tmp_path / "tally.py"
+    impl.write_text("class Tally(:\n")
+    result = run("test", "tally", "--impl", str(impl), "--format", "junit")
+    assert result.exit_code == 1
+    assert platform_schemas.junit_errors(result.output) == []
+    suite = ElementTree.fromstring(result.output.encode()).find("testsuite")
+    assert (suite.get("failures"), suite.get("errors")) == ("0", "3")
+    assert [[child.tag for child in case] for case in suite.findall("testcase")] == [["error"]] * 3
+    assert suite.find("testcase/error").get("message").startswith("not run: tally.py does not import (")
+    assert suite.find("system-err").text.startswith("Could not import the submission:\n")
 
 
 def test_test_gradescope_is_valid_results_json(fixture_root):
     result = run("test", "tally", "--bug", "ignores_amount", "--format", "gradescope")
     assert result.exit_code == 1
     data = json.loads(result.output)
-    assert gradescope_schema.errors(data) == []
+    assert platform_schemas.errors(data, "gradescope") == []
     assert (data["score"], data["output"]) == (3, f"tally: 3/5\nIsolation: {ISOLATION}")
+    assert (data["output_format"], data["test_output_format"], data["test_name_format"]) == ("text", "text", "text")
     assert [(t["name"], t["score"], t["max_score"], t["status"], t["visibility"]) for t in data["tests"]] == [
         ("tally › starts_at_zero", 1, 1, "passed", "visible"),
         ("tally › adds_amount", 0, 2, "failed", "visible"),
@@ -110,14 +128,27 @@ def test_test_gradescope_is_valid_results_json(fixture_root):
     assert data["tests"][1]["output"].startswith("Expected: add(n) adds n.\nassert 2 == 6\n")
 
 
-def test_the_schema_validator_rejects_what_gradescope_would(fixture_root):
-    assert gradescope_schema.errors({"score": 1}) == []
-    assert gradescope_schema.errors({"output": "x"}) == ["results: missing 'tests'"]
-    assert gradescope_schema.errors({"tests": [{"score": "1", "status": "ok", "visbility": "visible"}]}) == [
-        "results.tests[0].score: '1' is not of type number",
-        "results.tests[0].status: 'ok' is not one of ['passed', 'failed']",
-        "results.tests[0]: unknown key 'visbility'",
+def test_the_schema_validators_reject_what_the_platforms_would(fixture_root):
+    assert platform_schemas.errors({"score": 1}, "gradescope") == []
+    assert platform_schemas.errors({"output": "x"}, "gradescope") == [
+        "(top): {'output': 'x'} is not valid under any of the given schemas"]
+    assert platform_schemas.errors({"tests": [{"score": "1", "status": "ok", "visbility": "visible"}]}, "gradescope") == [
+        "tests/0: Additional properties are not allowed ('visbility' was unexpected)",
+        "tests/0/score: '1' is not of type 'number'",
+        "tests/0/status: 'ok' is not one of ['passed', 'failed']",
     ]
+    assert platform_schemas.errors({"gradable": False}, "prairielearn") == []
+    assert platform_schemas.errors({"gradable": True}, "prairielearn") == ["(top): 'score' is a required property"]
+    assert platform_schemas.errors({"score": 1.5}, "prairielearn") == ["score: 1.5 is greater than the maximum of 1"]
+    assert platform_schemas.errors({"version": 2, "status": "error"}, "exercism") == [
+        "(top): 'message' is a required property"]
+    assert platform_schemas.errors({"version": 2, "status": "pass"}, "exercism") == [
+        "(top): 'tests' is a required property"]
+    assert platform_schemas.junit_errors(
+        '<testsuites><testsuite name="a" tests="1" failures="0"><testcase name="x"><properties/></testcase>'
+        '</testsuite></testsuites>') == [
+        "/testsuites/testsuite: missing required attribute 'errors'",
+        "/testsuites/testsuite/testcase: Unexpected child with tag 'properties' at position 1."]
 
 
 def test_test_out_writes_the_report_to_a_file(fixture_root, tmp_path):
@@ -146,7 +177,7 @@ def test_test_submission_folder(fixture_root, tmp_path):
     result = run("test", "tally", "--submission", str(tmp_path), "--format", "gradescope")
     assert result.exit_code == 1
     data = json.loads(result.output)
-    assert gradescope_schema.errors(data) == []
+    assert platform_schemas.errors(data, "gradescope") == []
     assert data["score"] == 0
     assert data["output"] == ("tally: 0/5\n"
                               "Ignored (only the problem files <slug>.py are graded): conftest.py")
@@ -176,7 +207,8 @@ def test_test_bad_combinations_exit_2(fixture_root, tmp_path):
 def test_a_bad_option_is_one_error_line(fixture_root):
     cases = {
         ("test", "tally", "--format", "xml"): "Error: Invalid value for '--format': 'xml' is not one of 'terminal', "
-                                              "'json', 'junit', 'gradescope'. (see grader test --help)\n",
+                                              "'json', 'junit', 'gradescope', 'prairielearn', 'exercism'. "
+                                              "(see grader test --help)\n",
         ("tset",): "Error: No such command 'tset'. Did you mean 'test'? (see grader --help)\n",
         ("export", "studnt"): "Error: No such command 'studnt'. Did you mean 'student'? (see grader export --help)\n",
         ("grade",): "Error: Missing argument 'SUBMISSIONS_DIR'. (see grader grade --help)\n",
