@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -62,24 +63,28 @@ def show(slug, bug):
         click.echo(problem.readme.read_text(encoding="utf-8"), nl=False)
 
 
-def _grade_live(problem, path, **options) -> report.Report:
-    """Grade with one verdict line per check printed as its result arrives, then the failures in full."""
+def _grade_live(problem, path, wanted=lambda: True, **options) -> report.Report:
+    """Grade with one verdict line per check printed as its result arrives, then the failures in full; nothing
+    is printed once wanted() is false (grader watch: a newer save is being graded)."""
     points = {check.name: check.points for check in problem.checks}
     shown = set()
 
     def progress(name, passed):
         shown.add(name)
-        click.echo(report.verdict_line(CheckResult(name, points[name], passed), color=True))
+        if wanted():
+            click.echo(report.verdict_line(CheckResult(name, points[name], passed), color=True))
 
     result = runner.grade(problem, path, on_result=progress, **options)
-    for check in result.checks:  # checks whose result never came (a crash, a hang) are listed now
-        if check.name not in shown:
-            click.echo(report.verdict_line(check, color=True))
-    click.echo(report.format_terminal(result, replay=options.get("replay"), verdicts=False, color=True))
+    if wanted():
+        for check in result.checks:  # checks whose result never came (a crash, a hang) are listed now
+            if check.name not in shown:
+                click.echo(report.verdict_line(check, color=True))
+        click.echo(report.format_terminal(result, replay=options.get("replay"), verdicts=False, color=True))
     return result
 
 
-def _render(fmt: str, reports: list, replays: dict, notes: list[str], hidden_visibility: str) -> str:
+def _render(fmt: str, reports: list, replays: dict, notes: list[str], hidden_visibility: str,
+            not_started=()) -> str:
     """The reports of `grader test` in a format other than the live terminal one."""
     replay = lambda r: replays.get(r.problem)  # noqa: E731
     if fmt == "json":
@@ -96,7 +101,7 @@ def _render(fmt: str, reports: list, replays: dict, notes: list[str], hidden_vis
     if fmt == "exercism":
         return report.format_exercism(reports, replay=replay, notes=notes)
     text = "\n\n".join(notes + [report.format_terminal(r, replay=replay(r)) for r in reports])
-    return text + ("\n\n" + report.format_summary(reports) if len(reports) > 1 else "")
+    return text + ("\n\n" + report.format_summary(reports, not_started) if len(reports) > 1 or not_started else "")
 
 
 @main.command()
@@ -135,13 +140,15 @@ def test(slugs, every, impl, submission, reference, bug, mutant, seed, base_seed
     if every and slugs:
         raise GraderError("name problems or use --all, not both")
     submitted = None  # the scan of --submission's folder
+    not_started = ()  # with --all: the problems left out, as their file is still the stub
     if every:
         problems = catalog.load_all()
         if folder is not None:
             submitted = batch.scan(folder, folder.name, [p.slug for p in problems])
             problems = [p for p in problems if p.slug in submitted.files]
         else:
-            problems = [p for p in problems if batch.started(p.stub)]
+            not_started = tuple(p.slug for p in problems if not batch.started(p.stub))
+            problems = [p for p in problems if p.slug not in not_started]
         if not problems:
             where = f"{submission} holds no problem file (<slug>.py)" if folder else "you have started no problem yet"
             raise GraderError(f"nothing to grade: {where}")
@@ -180,12 +187,13 @@ def test(slugs, every, impl, submission, reference, bug, mutant, seed, base_seed
                 result = runner.grade(problem, path, **options)
             reports.append(result)
     if live:
-        if len(reports) > 1:
-            click.echo("\n" + report.format_summary(reports))
+        if len(reports) > 1 or not_started:
+            click.echo("\n" + report.format_summary(reports, not_started))
     elif out:
-        Path(out).write_text(_render(fmt, reports, replays, notes, hidden_visibility) + "\n", encoding="utf-8")
+        Path(out).write_text(_render(fmt, reports, replays, notes, hidden_visibility, not_started) + "\n",
+                             encoding="utf-8")
     else:
-        click.echo(_render(fmt, reports, replays, notes, hidden_visibility))
+        click.echo(_render(fmt, reports, replays, notes, hidden_visibility, not_started))
     sys.exit(0 if all(r.full_marks for r in reports) else 1)
 
 
@@ -333,8 +341,15 @@ def watch(slug, impl, interval):
     if not path.is_file():
         raise GraderError(f"no such file: {path}")
     replay = f"grader test {slug}" + (f" --impl {impl}" if impl else "")
+    runner.calibrate(problem)
     click.echo(f"Watching {path}: it is graded each time you save it. Ctrl-C stops.")
-    seen = None
+    seen, worker, current = None, None, [0]  # current[0]: the number of the save being graded
+
+    def grade(number):
+        _grade_live(problem, path, wanted=lambda: current[0] == number, replay=replay)
+        if current[0] == number:
+            click.echo("Waiting for the next save...")
+
     try:
         while True:
             stamp = _stamp(path)
@@ -343,11 +358,19 @@ def watch(slug, impl, interval):
                 if _stamp(path) != stamp:  # still being written: wait until it settles
                     continue
                 seen = stamp
-                click.echo(click.style(f"\n== {slug}, saved at {time.strftime('%H:%M:%S')} ==", bold=True))
-                _grade_live(problem, path, replay=replay)
-                click.echo("Waiting for the next save...")
+                current[0] += 1
+                if worker is not None and worker.is_alive():  # a newer save: the older grading is of no use now
+                    click.echo("Saved again: that grading is stopped, the new version is graded instead.")
+                    sandbox.stop_all()
+                    worker.join()
+                saved = time.strftime("%H:%M:%S", time.localtime(stamp[0] / 1e9))
+                click.echo(click.style(f"\n== {slug}, saved at {saved} ==", bold=True))
+                worker = threading.Thread(target=grade, args=(current[0],), daemon=True)
+                worker.start()
             time.sleep(interval)
     except KeyboardInterrupt:
+        current[0] += 1
+        sandbox.stop_all()
         click.echo("Stopped watching.")
 
 

@@ -80,6 +80,9 @@ def _handout_files(problems: list[Problem]):
     listing = "\n".join(f"- `{p.slug}`: {p.title}. {p.summary}" for p in problems)
     yield render("handout_README.md", problems=listing, first=problems[0].slug), "README.md"
     yield from _grader_files()
+    pointer = problems[0].folder.parent / "conftest.py"  # `pytest problems/x` says to use `grader test x`
+    if pointer.is_file():
+        yield pointer, "problems/conftest.py"
     for problem in problems:
         yield from _problem_files(problem, hidden=False)
 

@@ -127,10 +127,12 @@ def format_terminal(report: Report, *, replay: str | None = None, verdicts: bool
     return "\n".join(lines)
 
 
-def format_summary(reports: list[Report]) -> str:
-    """A table of problems and scores, with a total line."""
-    rows = [(r.problem, f"{r.score}/{r.max_score}") for r in reports]
-    rows.append(("total", f"{sum(r.score for r in reports)}/{sum(r.max_score for r in reports)}"))
+def format_summary(reports: list[Report], not_started: tuple[str, ...] = ()) -> str:
+    """A table of problems and scores, with a total line; the problems in `not_started` (grader test --all) are
+    listed as such, and the total says that it counts the started ones only."""
+    rows = [(r.problem, f"{r.score}/{r.max_score}") for r in reports] + [(slug, "not started") for slug in not_started]
+    total = f"{sum(r.score for r in reports)}/{sum(r.max_score for r in reports)}"
+    rows.append((f"total of the {len(reports)} started" if not_started else "total", total))
     width = max(len(name) for name, _ in rows + [("problem", "")])
     score_width = max(len(score) for _, score in rows + [("", "score")])
     lines = [f"{'problem':<{width}}  {'score':>{score_width}}"]

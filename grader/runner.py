@@ -34,7 +34,7 @@ from grader import calibration, integrity, policy, sandbox
 from grader.catalog import GraderError, Problem
 from grader.report import CheckResult, Report
 
-__all__ = ["grade", "grade_all", "MEMORY_LIMIT", "STARTUP_SLACK", "MAX_SUBMISSION"]
+__all__ = ["grade", "grade_all", "calibrate", "MEMORY_LIMIT", "STARTUP_SLACK", "MAX_SUBMISSION"]
 
 MEMORY_LIMIT = 4 * 2**30  # bytes of address space (RLIMIT_AS)
 FILE_SIZE_LIMIT = 64 * 2**20  # bytes a file, stdout and stderr included (RLIMIT_FSIZE)
@@ -84,6 +84,12 @@ def grade(problem: Problem, impl_path, *, source: bytes | None = None, seed: int
     check_limits, timing = calibration.check_limits(problem, lambda: _time_reference(problem))
     return _grade(problem, impl, source, names, check_limits, timing, seed=seed, base_seed=base_seed,
                   targeted=bool(only), replay=replay, on_result=on_result, stop_early=stop_early)
+
+
+def calibrate(problem: Problem) -> dict[str, float]:
+    """Each check's time limit for `problem` on this machine, timing its reference now if that was not done yet
+    (grader watch does it first: a grading it stops must not be the one that times the reference)."""
+    return calibration.check_limits(problem, lambda: _time_reference(problem))[0]
 
 
 def grade_all(tasks, jobs: int | None = None) -> list[Report]:

@@ -2,10 +2,12 @@
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
 import threading
+import time
 from xml.etree import ElementTree
 
 from click.testing import CliRunner
@@ -160,6 +162,9 @@ def test_test_out_writes_the_report_to_a_file(fixture_root, tmp_path):
 
 def test_test_all_grades_started_problems_with_a_summary(copied_root):
     assert run("test", "--all").output == "Error: nothing to grade: you have started no problem yet\n"
+    shutil.copytree(copied_root / "problems/tally", copied_root / "problems/tally_two")  # a second one, not started
+    (copied_root / "problems/tally_two/tally.py").rename(copied_root / "problems/tally_two/tally_two.py")
+    (copied_root / "problems/tally_two/test_tally.py").rename(copied_root / "problems/tally_two/test_tally_two.py")
     (copied_root / "problems/tally/tally.py").write_text((copied_root / "solutions/tally/tally.py").read_text())
     result = run("test", "--all", "--format", "terminal", "--out", str(copied_root / "all.txt"))
     assert result.exit_code == 0
@@ -169,6 +174,11 @@ def test_test_all_grades_started_problems_with_a_summary(copied_root):
         "PASS counts_every_add (2 points)\n"
         f"Isolation: {ISOLATION}\n"
         "Score: 5/5\n"
+        "\n"
+        "problem                       score\n"
+        "tally                           5/5\n"
+        "tally_two               not started\n"
+        "total of the 1 started          5/5\n"
     )
 
 
@@ -238,6 +248,44 @@ def test_watch_regrades_when_the_file_is_saved(fixture_root, tmp_path):
         read_until("Waiting for the next save")
         impl.write_text((fixture_root / "solutions/tally/tally.py").read_text())
         assert read_until("Score:")[-1] == "Score: 5/5\n"
+        proc.send_signal(signal.SIGINT)
+        assert read_until("Stopped watching.")
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_watch_stops_a_grading_when_a_newer_save_comes_and_labels_each_with_its_save_time(fixture_root, tmp_path):
+    impl = tmp_path / "tally.py"
+    hangs = (fixture_root / "solutions/tally/tally.py").read_text().replace("import threading", "import threading\nimport time")
+    hangs = hangs.replace("        with self._lock:", "        time.sleep(10**6)\n        with self._lock:", 1)
+    impl.write_text(hangs)
+    env = {**os.environ, "GRADER_ROOT": str(fixture_root), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "watch", "tally", "--impl", str(impl), "--interval", "0.1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+
+    def read_until(text):
+        seen = []
+        while not seen or text not in seen[-1]:
+            seen.append(lines.get(timeout=120))
+        return seen
+
+    def saved_at(path):
+        return time.strftime("%H:%M:%S", time.localtime(path.stat().st_mtime_ns / 1e9))
+
+    try:
+        first = saved_at(impl)
+        assert read_until("== tally, saved at")[-1] == f"== tally, saved at {first} ==\n"
+        assert read_until("starts_at_zero")[-1].startswith("PASS starts_at_zero")  # add() hangs in the next check
+        impl.write_text((fixture_root / "solutions/tally/tally.py").read_text())
+        second = saved_at(impl)
+        seen = read_until("Score:")
+        assert "Saved again: that grading is stopped, the new version is graded instead.\n" in seen
+        assert f"== tally, saved at {second} ==\n" in seen and seen[-1] == "Score: 5/5\n"
+        assert not any(line.startswith("FAIL") for line in seen)  # nothing of the stopped grading is printed
         proc.send_signal(signal.SIGINT)
         assert read_until("Stopped watching.")
         assert proc.wait(timeout=60) == 0

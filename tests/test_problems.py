@@ -2,6 +2,8 @@
 each known bug (a patch applied to the reference, or a whole file) fails every check its `Caught by:` line
 names, and the second correct solution in tests/second_solutions/ gets full marks. A new problem folder is
 covered here without touching this file."""
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,13 @@ def test_plain_pytest_collects_only_the_projects_tests():
                          cwd=REPO, capture_output=True, text=True, timeout=120).stdout
     nodes = [line for line in out.splitlines() if "::" in line]
     assert nodes and [n for n in nodes if not n.startswith("tests/") or n.startswith("tests/fixtures/")] == []
+
+
+def test_plain_pytest_on_a_problem_says_to_use_the_grader():
+    """`python -m pytest problems/counter` stops at once with the command to use, not an error per check."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "problems/counter"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 4
+    assert ("These are the grader's checks: they need your file loaded as `impl`. Grade it with "
+            "`grader test counter`.") in done.stdout
+    assert "fixture 'impl' not found" not in done.stdout + done.stderr and "warnings" not in done.stdout
