@@ -66,6 +66,9 @@ def pytest_configure(config):
     if nonce_fd is not None:
         _state["key"] = _read_nonce(nonce_fd)
     _state["fd"] = config.getoption("result_fd")
+    # A process the submission forks is not the run: it sends nothing (a note it made after the run's end would
+    # read as results out of order, that is, as forged)
+    os.register_at_fork(after_in_child=lambda: _state.update(fd=None))
     _state["go"] = config.getoption("go_fd")
     impl = config.getoption("impl")
     _state["impl"] = str(Path(impl).resolve()) if impl else None

@@ -51,6 +51,7 @@ class Report:
     returncode: int | None = None
     rejected_lines: int = 0
     review: list[str] = field(default_factory=list)  # "needs review" notes (file:line: what); never scored
+    refused: list[str] = field(default_factory=list)  # why the source was not run: its lines outside the allowlist
 
     @property
     def score(self) -> int:
@@ -92,6 +93,8 @@ def explain(check: CheckResult, *, replay: str | None = None) -> list[str]:
     lines = [f"Expected: {check.doc}"] if check.doc else []
     if check.hidden:
         return lines + [HIDDEN_NOTE]
+    if _not_written(check):  # code still to write: no schedule to replay, and a hint would give the answer away
+        return lines + [line for line in check.message.splitlines() if not line.startswith("Replay:")]
     if check.message:
         lines += check.message.splitlines()
     if check.seed is not None and replay and "Replay:" not in check.message:
@@ -111,7 +114,16 @@ def format_terminal(report: Report, *, replay: str | None = None, verdicts: bool
     lines = [verdict_line(check, color=color) for check in report.checks] if verdicts else []
     if report.import_error:
         lines += ["", "Could not import the submission:", *_indent(report.import_error)]
-    for check in report.checks:
+    reason = _shared_reason(report)
+    if report.refused:
+        reason = "Not run: the grader does not run a file that uses what a submission may not use"
+        lines += ["", f"{reason} (README.md, Allowed, says what this problem allows). Change these lines and "
+                  "grade again:", *_indent("\n".join(report.refused)), "No check could run, so each one fails."]
+    elif reason is not None:  # said once: the same reason for every check, and no check's hint fits it
+        after = ("Every check fails until then." if reason.startswith("Not written yet")
+                 else "No check could run, so each one fails.")
+        lines += ([] if report.import_error else ["", reason]) + [after]
+    for check in report.checks if reason is None else ():
         if not check.passed:
             header = f"FAIL {report.problem} › {check.name} ({_points(check.max_points)})"
             lines += ["", click.style(header, fg="red", bold=True) if color else header]
@@ -125,6 +137,31 @@ def format_terminal(report: Report, *, replay: str | None = None, verdicts: bool
         lines.append(f"Isolation: {isolation}")
     lines.append(f"Score: {report.score}/{report.max_score}")
     return "\n".join(lines)
+
+
+def _shared_reason(report: Report) -> str | None:
+    """The one reason every check failed for, when the file was not run at all (it does not import, the grader
+    refused it, there is no file): "Not run: ..." or "Not graded: ...", else None."""
+    if not report.checks or any(check.passed for check in report.checks):
+        return None
+    if all(_not_written(check) for check in report.checks):
+        first = report.checks[0].message.splitlines()[0]
+        return f"Not written yet: {first}. Write what README.md asks for, then grade again."
+    messages = {check.message for check in report.checks}
+    if len(messages) != 1:
+        return None
+    message = messages.pop()
+    if report.import_error and message.startswith("not run: "):
+        return "" if "\n" not in message else None
+    if message.startswith(("not run: ", "not graded: ")) and "\n" not in message:
+        return message[:1].upper() + message[1:]
+    return None
+
+
+def _not_written(check: CheckResult) -> bool:
+    """Whether the check failed on a NotImplementedError: the stub's code, not a bug (no hint fits it)."""
+    return "NotImplementedError" in check.message.partition("\n")[0] or (
+        "NotImplementedError" in check.message and "raised in" in check.message.partition("\n")[2][:200])
 
 
 def format_summary(reports: list[Report], not_started: tuple[str, ...] = ()) -> str:
@@ -158,6 +195,7 @@ def to_json(report: Report) -> dict:
         "returncode": report.returncode,
         "rejected_lines": report.rejected_lines,
         "review": report.review,
+        "refused": report.refused,
         "stdout": report.stdout,
         "stderr": report.stderr,
     }
@@ -168,7 +206,7 @@ def from_json(data: dict) -> Report:
     fields = {name: data[name] for name in
               ("problem", "impl", "import_error", "limits", "returncode", "rejected_lines", "stdout", "stderr")}
     checks = [CheckResult(**{k: v for k, v in item.items() if k != "points"}) for item in data["checks"]]
-    return Report(checks=checks, review=data.get("review", []), **fields)
+    return Report(checks=checks, review=data.get("review", []), refused=data.get("refused", []), **fields)
 
 
 def format_json(report: Report) -> str:

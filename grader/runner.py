@@ -136,7 +136,7 @@ def _grade(problem: Problem, impl: Path, source: bytes, names: list[str], check_
         shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
         reason = (f"{problem.slug}.py uses what a submission may not use ({shown}): change that and grade again "
                   "(README.md, Allowed, says what this problem allows)")
-        return _report(problem, impl, names, _NotRun(reason, imports=False), limits, list(found), "")
+        return _report(problem, impl, names, _NotRun(reason, imports=False), limits, [], "", refused=found)
     with tempfile.TemporaryDirectory(prefix="grader-scratch-", ignore_cleanup_errors=True) as scratch, \
             tempfile.TemporaryDirectory(prefix="grader-harness-", ignore_cleanup_errors=True) as harness:
         checks_copy = Path(harness) / problem.checks_file.name
@@ -558,7 +558,7 @@ def _evidence(stderr: str, impl_copy: str, count: int = 6) -> str:
 
 
 def _report(problem: Problem, impl: Path, names: list[str], run, limits: dict, review: list[str],
-            shown_as) -> Report:
+            shown_as, refused=()) -> Report:
     impl_copy, *paths = shown_as or ("",)
     paths = tuple(paths)
     if run.run_id is not None:
@@ -607,6 +607,7 @@ def _report(problem: Problem, impl: Path, names: list[str], run, limits: dict, r
         returncode=run.returncode,
         rejected_lines=run.rejected,
         review=notes,
+        refused=list(refused),
     )
 
 

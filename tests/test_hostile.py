@@ -162,8 +162,9 @@ def test_hostile_submission(name, graded):
     assert (data["import_error"] is None) == ("import_error" not in case)
     if "import_error" in case:
         assert matches(case["import_error"], data["import_error"])
-    review = case.get("review", [])
-    assert len(data["review"]) == len(review) and all(map(matches, review, data["review"])), data["review"]
+    for key in ("review", "refused"):
+        expected = case.get(key, [])
+        assert len(data[key]) == len(expected) and all(map(matches, expected, data[key])), (key, data[key])
     for path in case.get("absent", []):
         assert not Path(path).exists(), f"the submission wrote {path}"
     if "secret" in case:
